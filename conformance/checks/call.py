@@ -1,0 +1,133 @@
+"""What a check function receives: the binding, the subject and the run context."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..findings import Finding, Location
+from ..i18n import Text, as_text
+from ..verdicts import Verdict
+from .xmlpath import element_location
+
+if TYPE_CHECKING:
+    from ..ics import Ics
+    from ..profile import Binding, Profile
+    from ..subject import Subject
+
+T = TypeVar("T")
+
+# Compiled schemas and other expensive objects, shared by every run in this process.
+_PROCESS_CACHE: dict[Any, Any] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def process_cached(key: Any, factory: Callable[[], T]) -> T:
+    try:
+        return _PROCESS_CACHE[key]
+    except KeyError:
+        pass
+    value = factory()
+    with _CACHE_LOCK:
+        return _PROCESS_CACHE.setdefault(key, value)
+
+
+@dataclass
+class RunContext:
+    """Everything about the run that is the same for every subject."""
+
+    profile: "Profile"
+    ics: "Ics"
+    pixit: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    now: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    lang: str = "en"
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return self.ics.options.get(name, default)
+
+
+@dataclass
+class CheckCall:
+    binding: "Binding"
+    subject: "Subject"
+    context: RunContext
+    applicable: frozenset[str]
+
+    @property
+    def profile(self) -> "Profile":
+        return self.context.profile
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.binding.params
+
+    @property
+    def requirement(self) -> str:
+        """The binding's first requirement: where findings go unless a check routes them."""
+        return self.binding.requirements[0]
+
+    @property
+    def namespaces(self) -> dict[str, str]:
+        ns = dict(self.profile.raw.get("namespaces", {}))
+        ns.update(self.params.get("namespaces", {}))
+        return ns
+
+    @property
+    def rng(self) -> random.Random:
+        return random.Random(f"{self.context.seed}:{self.binding.id}:{self.subject.index}")
+
+    def resolve(self, relative: str) -> Path:
+        return self.profile.resolve(relative)
+
+    def cached(self, key: Any, factory: Callable[[], T]) -> T:
+        return process_cached(key, factory)
+
+    # ------------------------------------------------------------------ findings
+
+    def finding(
+        self,
+        verdict: Verdict | str,
+        message: Text | str,
+        *,
+        requirement: str | None = None,
+        location: Location | None = None,
+        element: Any = None,
+        evidence: Any = None,
+    ) -> Finding:
+        if location is None:
+            location = self.locate(element) if element is not None else Location(file=self.subject.name)
+        if location.file is None:
+            location.file = self.subject.name
+        return Finding(
+            requirement=requirement or self.requirement,
+            verdict=Verdict(verdict),
+            message=as_text(message),
+            location=location,
+            check=self.binding.id,
+            subject=self.subject.index,
+            evidence=evidence,
+        )
+
+    def fail(self, message: Text | str, **kw: Any) -> Finding:
+        return self.finding(Verdict.FAIL, message, **kw)
+
+    def passed(self, message: Text | str, **kw: Any) -> Finding:
+        return self.finding(Verdict.PASS, message, **kw)
+
+    def inconclusive(self, message: Text | str, **kw: Any) -> Finding:
+        return self.finding(Verdict.INCONCLUSIVE, message, **kw)
+
+    def not_applicable(self, message: Text | str, **kw: Any) -> Finding:
+        return self.finding(Verdict.NOT_APPLICABLE, message, **kw)
+
+    def error(self, message: Text | str, **kw: Any) -> Finding:
+        return self.finding(Verdict.ERROR, message, **kw)
+
+    def locate(self, element: Any) -> Location:
+        return element_location(element, self.subject.name, self.namespaces, self.subject.xpath_root)

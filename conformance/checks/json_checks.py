@@ -1,0 +1,141 @@
+"""Generic JSON checks: well-formedness and JSON Schema (draft 2020-12 and older drafts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+from jsonschema import validators
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
+
+from ..findings import Finding, Location
+from ..i18n import text
+from ..subject import SubjectError
+from ..verdicts import Verdict
+from . import register_check
+from .call import CheckCall
+from .jsonpos import line_col, pointer_offset, to_pointer
+from .routing import ROUTES_SCHEMA, route
+
+DRAFTS = {
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+    "2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "7": "http://json-schema.org/draft-07/schema#",
+    "6": "http://json-schema.org/draft-06/schema#",
+    "4": "http://json-schema.org/draft-04/schema#",
+    "3": "http://json-schema.org/draft-03/schema#",
+}
+
+
+@register_check(
+    "json-wellformed",
+    media_types=("json",),
+    parse_error_verdict=Verdict.FAIL,
+    description=text("JSON 格式良好", "JSON is well-formed"),
+    params={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"forbid_duplicate_keys": {"type": "boolean"}},
+    },
+)
+def json_wellformed(call: CheckCall) -> Iterator[Finding]:
+    call.subject.json()
+    dups = getattr(call.subject, "json_duplicate_keys", [])
+    if call.params.get("forbid_duplicate_keys") and dups:
+        yield call.fail(
+            text(f"JSON 对象含有重复的键：{', '.join(sorted(set(dups)))}",
+                 f"JSON object has duplicate keys: {', '.join(sorted(set(dups)))}"),
+            evidence={"keys": sorted(set(dups))},
+        )
+
+
+def _local_registry(base: Path) -> Registry:
+    """Resolve $ref to files beside the schema only; never fetch from the network."""
+    base_uri = base.parent.resolve().as_uri() + "/"
+
+    def retrieve(uri: str) -> Resource:
+        parsed = urlparse(urljoin(base_uri, uri))
+        if parsed.scheme != "file":
+            raise NoSuchResource(ref=uri)
+        path = Path(parsed.path)
+        try:
+            path.resolve().relative_to(base.parent.resolve())
+        except ValueError:
+            raise NoSuchResource(ref=uri) from None
+        return Resource.from_contents(json.loads(path.read_text(encoding="utf-8")))
+
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]
+
+
+def compile_json_schema(path: Path, draft: str | None) -> Any:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    if draft:
+        cls = validators.validator_for({"$schema": DRAFTS[draft]})
+    else:
+        cls = validators.validator_for(schema, default=validators.Draft202012Validator)
+    cls.check_schema(schema)
+    schema = dict(schema)
+    schema.setdefault("$id", path.resolve().as_uri())
+    return cls(schema, registry=_local_registry(path), format_checker=cls.FORMAT_CHECKER)
+
+
+@register_check(
+    "jsonschema",
+    media_types=("json",),
+    description=text("JSON Schema 校验", "JSON Schema validation"),
+    params={
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["schema"],
+        "properties": {
+            "schema": {"type": "string"},
+            "draft": {"enum": sorted(DRAFTS)},
+            "routes": ROUTES_SCHEMA,
+            "max_errors": {"type": "integer", "minimum": 1},
+        },
+    },
+)
+def jsonschema_check(call: CheckCall) -> Iterator[Finding]:
+    """Each error goes to the requirement its subschema names with ``x-requirement``,
+    else the first matching route, else the binding's first requirement."""
+    p = call.params
+    path = call.resolve(p["schema"])
+    instance = call.subject.json()
+    try:
+        validator = call.cached(("jsonschema", str(path), p.get("draft"), path.stat().st_mtime_ns),
+                                lambda: compile_json_schema(path, p.get("draft")))
+    except Exception as exc:  # unreadable file, bad JSON, invalid schema
+        yield call.error(text(f"无法加载 JSON Schema {p['schema']}：{exc}", f"cannot load JSON Schema {p['schema']}: {exc}"))
+        return
+    src: str | None = None
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(x) for x in e.absolute_path])
+    for n, err in enumerate(errors):
+        if n >= p.get("max_errors", 50):
+            break
+        tokens = list(err.absolute_path)
+        pointer = to_pointer(tokens)
+        req = None
+        if isinstance(err.schema, dict):
+            req = err.schema.get("x-requirement")
+        if req not in call.binding.requirements:
+            req = route(p.get("routes"), call.requirement, path=pointer, message=err.message, keyword=str(err.validator))
+        if req not in call.applicable:
+            continue
+        loc = Location(file=call.subject.name, pointer=pointer)
+        try:
+            if src is None:
+                src = call.subject.text()
+            off = pointer_offset(src, tokens)
+            if off is not None:
+                loc.line, loc.column = line_col(src, off)
+        except (SubjectError, ValueError):
+            pass
+        yield call.fail(
+            text(f"JSON Schema 校验错误（{err.validator}）：{err.message}", f"JSON Schema error ({err.validator}): {err.message}"),
+            requirement=req, location=loc,
+            evidence={"keyword": str(err.validator), "schema_path": "/".join(map(str, err.absolute_schema_path))},
+        )

@@ -1,0 +1,413 @@
+"""The ``conformance`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ._version import __version__
+from .errors import ConformanceError, UsageError
+from .i18n import both, pick, text
+from .verdicts import LEVEL_ZH, Level
+
+EXIT_USAGE = 2
+VERDICT_STYLE = {"pass": "green", "fail": "bold red", "error": "magenta", "inconclusive": "yellow",
+                 "not_applicable": "dim"}
+VERDICT_ZH = {"pass": "通过", "fail": "不通过", "error": "错误", "inconclusive": "无法判定", "not_applicable": "不适用"}
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def default_lang() -> str:
+    env = os.environ.get("CONFORMANCE_LANG") or os.environ.get("LANG", "")
+    return "zh" if env.lower().startswith("zh") else "en"
+
+
+def _verdict(v: str, lang: str) -> str:
+    label = VERDICT_ZH.get(v, v) if lang == "zh" else v
+    return f"[{VERDICT_STYLE.get(v, '')}]{label}[/]"
+
+
+def _fail(exc: ConformanceError) -> None:
+    err.print(f"[bold red]error / 错误[/]: {exc.render_both()}", markup=True, highlight=False)
+    sys.exit(exc.exit_code)
+
+
+class _Group(click.Group):
+    """Turns every ConformanceError into a zh/en message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConformanceError as exc:
+            _fail(exc)
+
+
+profiles_dir_option = click.option(
+    "--profiles-dir", "profiles_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Extra folder of profiles (repeatable; also $CONFORMANCE_PROFILES_PATH).",
+)
+lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=default_lang, show_default="from $LANG",
+                           help="Language of messages and reports.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="conformance")
+def main() -> None:
+    """smartcity-conformance: standard-conformance testing for smart-city interfaces and data exchange.
+
+    智慧城市接口与数据交换标准符合性测试工具。
+    """
+
+
+# ------------------------------------------------------------------ profiles / show
+
+
+@main.command("profiles")
+@profiles_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@lang_option
+def profiles_cmd(profiles_dirs: tuple[Path, ...], as_json: bool, lang: str) -> None:
+    """List installed profiles (id, version, title, requirements by level)."""
+    from .discovery import list_profiles
+
+    items = list_profiles(list(profiles_dirs))
+    if as_json:
+        rows = []
+        for p in items:
+            if isinstance(p, ConformanceError):
+                rows.append({"error": p.render("en")})
+            else:
+                rows.append({"id": p.id, "version": p.version, "title": p.title, "source": p.source,
+                             "directory": str(p.directory), "requirements": p.counts_by_level()})
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    table = Table(title="Profiles / 测试配置")
+    for col in ("id", "version", "title", "MUST", "SHOULD", "MAY", "source"):
+        table.add_column(col)
+    broken = []
+    for p in items:
+        if isinstance(p, ConformanceError):
+            broken.append(p)
+            continue
+        c = p.counts_by_level()
+        table.add_row(p.id, p.version, pick(p.title, lang), str(c["MUST"]), str(c["SHOULD"]), str(c["MAY"]), p.source)
+    out.print(table)
+    for b in broken:
+        err.print(f"[red]broken profile / 无效配置[/]: {b.render_both()}")
+
+
+@main.command("show")
+@click.argument("profile")
+@profiles_dir_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table")
+@lang_option
+def show_cmd(profile: str, profiles_dirs: tuple[Path, ...], fmt: str, lang: str) -> None:
+    """Print a profile's requirement table."""
+    from .discovery import resolve_profile
+
+    p = resolve_profile(profile, list(profiles_dirs))
+    if fmt == "json":
+        click.echo(json.dumps(p.raw, ensure_ascii=False, indent=1, default=str))
+        return
+    bound: dict[str, list[str]] = {}
+    for b in p.bindings:
+        for r in b.requirements:
+            bound.setdefault(r, []).append(f"{b.id}({b.check})")
+    if fmt == "md":
+        click.echo(f"# {p.id} {p.version} — {both(p.title)}\n")
+        click.echo("| id | clause | level | requirement | roles / options | checks |\n|---|---|---|---|---|---|")
+        for r in p.requirements:
+            cond = ", ".join([*r.roles, *map(str, r.conditions)])
+            checks = ", ".join(bound.get(r.id, [])) or (f"not tested: {pick(r.not_tested, lang)}" if r.not_tested else "—")
+            req_text = pick(r.text, lang).replace("|", "\\|")
+            click.echo(f"| {r.id} | {r.clause} | {r.level.value} | {req_text} | {cond} | {checks} |")
+        return
+    out.print(f"[bold]{p.id}[/] {p.version} — {both(p.title)}")
+    for s in p.standards:
+        out.print(f"  {s.code} {both(s.title)}" + (f" ({s.year})" if s.year else "") + ("" if s.public else "  [yellow]reconstructed / 重构文本[/]"))
+    table = Table(show_lines=False)
+    for col in ("id", "clause", "level", "requirement", "applies", "checks"):
+        table.add_column(col, overflow="fold")
+    for r in p.requirements:
+        level = r.level.value + (f" {LEVEL_ZH[Level(r.level)]}" if lang == "zh" else "")
+        cond = ", ".join([*r.roles, *map(str, r.conditions)])
+        checks = ", ".join(bound.get(r.id, [])) or (f"[yellow]not tested[/]: {pick(r.not_tested, lang)}" if r.not_tested else "[red]—[/]")
+        table.add_row(r.id, r.clause, level, pick(r.text, lang), cond, checks)
+    out.print(table)
+    c = p.counts_by_level()
+    out.print(f"{len(p.requirements)} requirements: MUST {c['MUST']}, SHOULD {c['SHOULD']}, MAY {c['MAY']}")
+
+
+@main.command("checks")
+@lang_option
+def checks_cmd(lang: str) -> None:
+    """List the registered check kinds profiles can bind to."""
+    from .checks import all_checks
+
+    table = Table(title="Check kinds / 检查类型")
+    table.add_column("name")
+    table.add_column("media")
+    table.add_column("description")
+    for name, spec in sorted(all_checks().items()):
+        table.add_row(name, ",".join(spec.media_types) or "*", pick(spec.description, lang))
+    out.print(table)
+
+
+# ------------------------------------------------------------------ validate
+
+
+def _load_yaml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(text(f"{what} 文件不存在", f"{what} file not found"), file=str(path)) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise UsageError(text(f"无法读取 {what}：{exc}", f"cannot read {what}: {exc}"), file=str(path)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(text(f"{what} 顶层必须是映射", f"the {what} top level must be a mapping"), file=str(path))
+    return data
+
+
+def _parse_now(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(text(f"--now 不是 ISO 8601 时间：{value}", f"--now is not an ISO 8601 date-time: {value}")) from None
+    return dt if dt.tzinfo else dt.astimezone()
+
+
+def _write_outputs(record: dict[str, Any], report_dir: Path | None, output: Path | None,
+                   formats: tuple[str, ...], lang: str) -> list[Path]:
+    from .record import write_record
+    from .render import render
+
+    written: list[Path] = []
+    if output is None and report_dir is None:
+        return written
+    stamp = record["started_at"][:19].replace(":", "").replace("-", "")
+    stem = f"{record['profile']['id']}-{stamp}-{record['run_id'][:8]}"
+    record_path = output or (report_dir / f"{stem}.run.json")  # type: ignore[operator]
+    written.append(write_record(record, record_path))
+    base = record_path.parent / record_path.name.removesuffix(".json").removesuffix(".run")
+    suffix = {"html": ".html", "junit": ".junit.xml", "md": ".md"}
+    for fmt in formats:
+        target = base.with_name(base.name + suffix[fmt])
+        target.write_text(render(record, fmt, lang=lang), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def print_summary(record: dict[str, Any], lang: str, verbose: bool = False) -> None:
+    s = record["summary"]
+    prof = record["profile"]
+    out.print(f"[bold]{prof['id']} {prof['version']}[/] — {pick(prof['title'], lang)}")
+    n_subj = len(record["subjects"])
+    out.print(f"subjects / 被测对象: {n_subj}   requirements / 要求: {s['requirements']} "
+              f"(applicable / 适用 {s['applicable']})   findings / 发现: {s.get('findings', 0)}")
+    shown = 0
+    for r in record["requirements"]:
+        v = r["verdict"]
+        if v == "pass" and not verbose:
+            continue
+        if v == "not_applicable" and not verbose:
+            continue
+        shown += 1
+        out.print(f"  {_verdict(v, lang)}  [bold]{r['id']}[/] {r['clause']} {r['level']}  {pick(r['text'], lang)}")
+        if v == "not_applicable":
+            out.print(f"      {pick(r.get('reason'), lang)}", style="dim")
+            continue
+        bad = [f for f in r["findings"] if f["verdict"] not in ("pass", "not_applicable")]
+        for f in bad[:5]:
+            loc = f.get("location", {})
+            where = loc.get("file", "")
+            if "line" in loc:
+                where += f":{loc['line']}" + (f":{loc['column']}" if "column" in loc else "")
+            for key in ("xpath", "pointer"):
+                if key in loc:
+                    where += f" {loc[key]}"
+            out.print(f"      {where}", style="cyan", markup=False)
+            out.print(f"        {pick(f['message'], lang)}", markup=False)
+        if len(bad) > 5:
+            out.print(f"      … +{len(bad) - 5} more / 另有 {len(bad) - 5} 条", style="dim")
+    counts = s["verdicts"]
+    line = "  ".join(f"{_verdict(k, lang)} {counts.get(k, 0)}" for k in ("pass", "fail", "error", "inconclusive", "not_applicable"))
+    out.print(line)
+    if s["warnings"]:
+        out.print(f"[yellow]warnings (SHOULD) / 警告[/]: {', '.join(s['warnings'])}")
+    if not record.get("complete", True):
+        out.print("[bold yellow]run incomplete / 运行未完成[/]: " + record.get("interruption", ""))
+    status = {0: ("[bold green]CONFORMANT / 符合[/]"), 1: "[bold red]NOT CONFORMANT / 不符合[/]",
+              3: "[bold yellow]INCONCLUSIVE / 无法判定（存在错误或无法判定的结论）[/]"}[s["exit_code"]]
+    out.print(status)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@main.command("validate")
+@click.argument("profile")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--ics", type=click.Path(dir_okay=False, path_type=Path), help="Implementation conformance statement (YAML).")
+@click.option("--pixit", type=click.Path(dir_okay=False, path_type=Path), help="PIXIT: keys, endpoints, test data (YAML).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True,
+              help="Where the run record and reports are written.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Run record path (overrides --report-dir naming).")
+@click.option("--no-record", is_flag=True, help="Do not write any file (print only).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "junit", "md"]),
+              help="Reports to render beside the run record (repeatable).")
+@click.option("-j", "--jobs", type=int, default=None, help="Parallel processes (default: all cores).")
+@click.option("--seed", type=int, help="Seed for anything random (recorded; reruns reuse it).")
+@click.option("--now", help="Validator clock as ISO 8601 (default: now), for reproducible time rules.")
+@click.option("--encoding", help="Character encoding of JSON/text payloads (e.g. GB18030).")
+@click.option("--max-bytes", type=int, help="Largest payload accepted, in bytes.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing and not-applicable requirements too.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the final status line.")
+@profiles_dir_option
+@lang_option
+def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit: Path | None, report_dir: Path,
+                 output: Path | None, no_record: bool, formats: tuple[str, ...], jobs: int | None, seed: int | None,
+                 now: str | None, encoding: str | None, max_bytes: int | None, verbose: bool, quiet: bool,
+                 profiles_dirs: tuple[Path, ...], lang: str) -> None:
+    """Validate payload files and directories against PROFILE.
+
+    Exit codes: 0 conformant, 1 not conformant, 2 usage/profile/ICS error,
+    3 no failure but error or inconclusive verdicts.
+    """
+    from .discovery import resolve_profile
+    from .engine import collect_subjects, default_jobs
+    from .ics import load_ics
+    from .runner import validate
+
+    prof = resolve_profile(profile, list(profiles_dirs))
+    ics_obj = load_ics(ics, prof) if ics else None
+    pixit_data = _load_yaml(pixit, "PIXIT") if pixit else {}
+    subjects = collect_subjects(prof, paths, encoding=encoding, max_bytes=max_bytes)
+    if not subjects:
+        raise UsageError(text("没有找到要校验的文件", "no files to validate were found"),
+                         path=", ".join(map(str, paths)))
+    n_jobs = jobs or default_jobs()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        show_progress = err.is_terminal and len(subjects) > 1 and not quiet
+        if show_progress:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[rate]:.1f} files/s"), TimeRemainingColumn(), console=err,
+                          transient=True) as bar:
+                task = bar.add_task("validating / 校验中", total=len(subjects), rate=0.0)
+                started = datetime.now()
+
+                def progress(done: int, total: int, name: str) -> None:
+                    elapsed = max((datetime.now() - started).total_seconds(), 1e-6)
+                    bar.update(task, completed=done, rate=done / elapsed)
+
+                record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
+                                  now=_parse_now(now), jobs=n_jobs, progress=progress, lang=lang)
+        else:
+            record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
+                              now=_parse_now(now), jobs=n_jobs, lang=lang)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if pixit:
+        import hashlib
+
+        record["pixit"] = {"source": str(pixit), "sha256": hashlib.sha256(pixit.read_bytes()).hexdigest()}
+    written = [] if no_record else _write_outputs(record, report_dir, output, formats, lang)
+    if not quiet:
+        print_summary(record, lang, verbose)
+    else:
+        out.print({0: "CONFORMANT", 1: "NOT CONFORMANT", 3: "INCONCLUSIVE"}[record["summary"]["exit_code"]])
+    for w in written:
+        err.print(f"wrote / 已写入 {w}", style="dim", markup=False)
+    sys.exit(record["summary"]["exit_code"])
+
+
+# ------------------------------------------------------------------ report
+
+
+@main.group("report")
+def report_group() -> None:
+    """Render, and later sign and compare, run records."""
+
+
+@report_group.command("render")
+@click.argument("record_path", metavar="RUN.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["html", "junit", "md"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
+@lang_option
+def render_cmd(record_path: Path, fmt: str, output: Path | None, lang: str) -> None:
+    """Render RUN.json as HTML, JUnit XML or Markdown."""
+    from .record import load_record
+    from .render import render
+
+    record = load_record(record_path)
+    result = render(record, fmt, lang=lang)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(result, encoding="utf-8")
+        err.print(f"wrote / 已写入 {output}", style="dim", markup=False)
+    else:
+        click.echo(result)
+
+
+@report_group.command("check")
+@click.argument("record_path", metavar="RUN.json", type=click.Path(dir_okay=False, path_type=Path))
+def check_record_cmd(record_path: Path) -> None:
+    """Check RUN.json against the run-record schema; exit with its verdict code."""
+    from .record import load_record
+
+    record = load_record(record_path)
+    out.print(f"valid run record / 运行记录有效: {record['run_id']}")
+    sys.exit(record["summary"]["exit_code"])
+
+
+# ------------------------------------------------------------------ schema
+
+
+@main.command("schema")
+@click.argument("name", type=click.Choice(["profile", "ics", "run-record"]))
+def schema_cmd(name: str) -> None:
+    """Print one of the engine's JSON Schemas."""
+    from .resources import engine_schema
+
+    click.echo(json.dumps(engine_schema(f"{name}.schema.json"), ensure_ascii=False, indent=2))
+
+
+# ------------------------------------------------------------------ demo
+
+
+@main.command("demo")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/demo"), show_default=True)
+@click.option("-j", "--jobs", type=int, default=None)
+@profiles_dir_option
+@lang_option
+def demo_cmd(report_dir: Path, jobs: int | None, profiles_dirs: tuple[Path, ...], lang: str) -> None:
+    """Run every bundled profile on its bundled fixtures and render all reports.
+
+    Valid fixtures must conform; each invalid fixture must fail the requirements its
+    EXPECTED.yaml lists. Exit 0 when every profile behaves so.
+    """
+    from .demo import run_demo
+
+    sys.exit(run_demo(report_dir, jobs=jobs, extra_dirs=list(profiles_dirs), lang=lang, console=out))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,120 @@
+"""``conformance demo``: every bundled profile against its own fixtures.
+
+This is the harness proving itself on a fresh machine: valid fixtures must conform,
+each invalid fixture must fail (at least) the requirements its ``EXPECTED.yaml`` names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from .discovery import discover
+from .engine import default_jobs
+from .ics import load_ics
+from .profile import Profile, load_profile
+from .record import write_record
+from .render import render
+from .runner import validate
+
+SUFFIXES = {"html": ".html", "junit": ".junit.xml", "md": ".md"}
+
+
+def expected_failures(invalid_dir: Path) -> dict[str, list[str]]:
+    path = invalid_dir / "EXPECTED.yaml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): list(v or []) for k, v in data.items()}
+
+
+def failed_by_subject(record: dict[str, Any]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for r in record["requirements"]:
+        for f in r["findings"]:
+            if f["verdict"] == "fail" and "subject" in f:
+                out.setdefault(f["subject"], set()).add(r["id"])
+    return out
+
+
+def _settings(profile: Profile) -> dict[str, Any]:
+    fx = profile.fixtures_dir
+    settings: dict[str, Any] = {"ics": None, "pixit": {}, "now": None}
+    if fx is None:
+        return settings
+    demo = fx / "demo.yaml"
+    conf = yaml.safe_load(demo.read_text(encoding="utf-8")) if demo.is_file() else {}
+    conf = conf or {}
+    ics_file = fx / conf.get("ics", "ics.yaml")
+    pixit_file = fx / conf.get("pixit", "pixit.yaml")
+    if ics_file.is_file():
+        settings["ics"] = load_ics(ics_file, profile)
+    if pixit_file.is_file():
+        settings["pixit"] = yaml.safe_load(pixit_file.read_text(encoding="utf-8")) or {}
+        settings["pixit_base"] = str(pixit_file.parent)
+    if conf.get("now"):
+        now = conf["now"]
+        settings["now"] = now if isinstance(now, datetime) else datetime.fromisoformat(str(now))
+    return settings
+
+
+def _write(record: dict[str, Any], target: Path, lang: str) -> None:
+    write_record(record, target.with_suffix(".run.json"))
+    for fmt, suffix in SUFFIXES.items():
+        target.with_suffix(suffix).write_text(render(record, fmt, lang=lang), encoding="utf-8")
+
+
+def run_demo(report_dir: Path, *, jobs: int | None = None, extra_dirs: list[str | Path] | None = None,
+             lang: str = "en", console: Console | None = None, only_bundled: bool = False) -> int:
+    console = console or Console()
+    refs = [r for r in discover(extra_dirs).values() if not only_bundled or r.source == "bundled"]
+    if not refs:
+        console.print("[red]no profiles installed / 未安装任何测试配置[/]")
+        return 2
+    report_dir.mkdir(parents=True, exist_ok=True)
+    table = Table(title="demo: bundled profiles on their fixtures / 演示：内置配置与样例")
+    for col in ("profile", "fixtures", "files", "expected", "got", "ok"):
+        table.add_column(col)
+    all_ok = True
+    n_jobs = jobs or default_jobs()
+    for ref in sorted(refs, key=lambda r: r.id):
+        profile = load_profile(ref.directory, source=ref.source)
+        fx = profile.fixtures_dir
+        if fx is None or not fx.is_dir():
+            table.add_row(profile.id, "-", "0", "-", "no fixtures / 无样例", "[yellow]skip[/]")
+            continue
+        st = _settings(profile)
+        common = {"ics": st["ics"], "pixit": st["pixit"], "now": st["now"], "jobs": n_jobs, "lang": lang, "seed": 0}
+        valid = fx / "valid"
+        if valid.is_dir():
+            record = validate(profile, [valid], **common)
+            _write(record, report_dir / f"{profile.id}-valid", lang)
+            ok = record["summary"]["exit_code"] == 0
+            all_ok &= ok
+            bad = [r["id"] for r in record["requirements"] if r["verdict"] not in ("pass", "not_applicable")]
+            table.add_row(profile.id, "valid", str(len(record["subjects"])), "conformant / 符合",
+                          "conformant / 符合" if ok else f"not conformant: {', '.join(bad[:6])}",
+                          "[green]ok[/]" if ok else "[red]FAILED[/]")
+        invalid = fx / "invalid"
+        if invalid.is_dir():
+            record = validate(profile, [invalid], **common)
+            _write(record, report_dir / f"{profile.id}-invalid", lang)
+            expected = expected_failures(invalid)
+            failed = failed_by_subject(record)
+            for subj in record["subjects"]:
+                name = Path(subj["name"]).name
+                want = set(expected.get(name, []))
+                got = failed.get(subj["index"], set())
+                ok = bool(got) and want <= got if want else bool(got)
+                all_ok &= ok
+                table.add_row(profile.id, f"invalid/{name}", "1", ", ".join(sorted(want)) or "(any)",
+                              ", ".join(sorted(got)) or "none / 无", "[green]ok[/]" if ok else "[red]FAILED[/]")
+    console.print(table)
+    console.print(f"reports / 报告: {report_dir}")
+    console.print("[bold green]demo passed / 演示通过[/]" if all_ok else "[bold red]demo failed / 演示失败[/]")
+    return 0 if all_ok else 1

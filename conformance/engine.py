@@ -1,0 +1,329 @@
+"""The engine: run a profile's checks over subjects and aggregate verdicts."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import io
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from .checks import get_check
+from .checks.call import CheckCall, RunContext
+from .checks.xmlpath import element_xpath
+from .errors import UsageError
+from .findings import Finding, Location
+from .i18n import Text, text
+from .ics import Ics, applicability, default_ics
+from .profile import Binding, Profile
+from .subject import DEFAULT_MAX_BYTES, Subject, SubjectError
+from .verdicts import Verdict
+
+DEFAULT_PATTERNS = {"xml": ("*.xml",), "json": ("*.json",), "text": ("*",), "binary": ("*",)}
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class Applicability:
+    """Which requirements a run evaluates, and why the others are excluded."""
+
+    applicable: frozenset[str]
+    excluded: dict[str, tuple[Text, bool]] = field(default_factory=dict)  # id -> (reason, tested)
+
+    @classmethod
+    def of(cls, profile: Profile, ics: Ics) -> "Applicability":
+        applicable = set()
+        excluded: dict[str, tuple[Text, bool]] = {}
+        for req in profile.requirements:
+            reason = applicability(req, ics)
+            if reason is not None:
+                excluded[req.id] = (reason, True)
+            elif req.not_tested is not None:
+                excluded[req.id] = (
+                    text(f"本工具不测试：{req.not_tested['zh']}", f"not tested by this harness: {req.not_tested['en']}"),
+                    False,
+                )
+            else:
+                applicable.add(req.id)
+        return cls(frozenset(applicable), excluded)
+
+
+def collect_subjects(
+    profile: Profile,
+    paths: Iterable[str | Path],
+    *,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    patterns: Sequence[str] | None = None,
+) -> list[Subject]:
+    """Expand files and directories (recursively, by the profile's patterns) into subjects."""
+    pats = tuple(patterns or profile.patterns or DEFAULT_PATTERNS.get(profile.media_type, ("*",)))
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and any(fnmatch.fnmatch(f.name, pat) for pat in pats)
+            )
+            files.extend(found)
+        elif p.exists() or p.is_symlink():
+            files.append(p)
+        else:
+            raise UsageError(text(f"路径不存在：{p}", f"no such file or directory: {p}"))
+    limit = max_bytes or profile.max_bytes or DEFAULT_MAX_BYTES
+    return [
+        Subject.from_path(f, media_type=profile.media_type, encoding=encoding or profile.encoding, max_bytes=limit, index=i)
+        for i, f in enumerate(files)
+    ]
+
+
+def evaluate_subject(subject: Subject, context: RunContext, scope: Applicability) -> list[Finding]:
+    """Run every applicable binding on one subject; never raises."""
+    split = context.profile.split
+    if split is not None and subject.media_type == "xml" and subject.xpath_root is None:
+        if _document_element(subject) == split.container:
+            return _evaluate_batch(subject, context, scope)
+    return _run_bindings(subject, context, scope, context.profile.bindings)
+
+
+def _document_element(subject: Subject) -> str | None:
+    """Clark name of the document element, read from the first bytes only."""
+    try:
+        head = subject.head(1 << 16)
+        for _event, el in etree.iterparse(
+            io.BytesIO(head), events=("start",), resolve_entities=False, no_network=True, load_dtd=False,
+            recover=False,
+        ):
+            return el.tag if isinstance(el.tag, str) else None
+    except (etree.XMLSyntaxError, SubjectError, ValueError, LookupError):
+        return None
+    return None
+
+
+def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability) -> list[Finding]:
+    """A batch file: stream it, check each item on its own, then run the file checks on
+    a skeleton of the file (the container with emptied items), so memory does not grow
+    with the size of the items."""
+    split = context.profile.split
+    assert split is not None
+    file_bindings = [b for b in context.profile.bindings if b.id in split.file_checks]
+    item_bindings = [b for b in context.profile.bindings if b.id not in split.file_checks]
+    findings: list[Finding] = []
+    ns = dict(context.profile.raw.get("namespaces", {}))
+    container_step = element_xpath(etree.Element(split.container), ns).lstrip("/")
+    item_step = element_xpath(etree.Element(split.item), ns).lstrip("/")
+    root: Any = None
+    count = 0
+    source: Any = str(subject.path) if subject.path is not None and subject._data is None else io.BytesIO(subject.data())
+    try:
+        for event, el in etree.iterparse(
+            source, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
+            huge_tree=False, remove_blank_text=False,
+        ):
+            if event == "start":
+                if root is None:
+                    root = el
+                continue
+            if el.getparent() is not root or el.tag != split.item:
+                continue
+            count += 1
+            item = Subject(
+                name=subject.name, path=subject.path, media_type=subject.media_type, encoding=subject.encoding,
+                max_bytes=subject.max_bytes, index=subject.index,
+                xpath_root=f"/{container_step}/{item_step}[{count}]", part=count,
+            )
+            item._xml = etree.ElementTree(copy.deepcopy(el))
+            item._data = b""  # item checks work on the tree; file-level bytes checks are file_checks
+            findings.extend(_run_bindings(item, context, scope, item_bindings))
+            el.clear(keep_tail=True)
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (exc.lineno, None)
+        msg = exc.msg or str(exc)
+        subject._xml_error = SubjectError(
+            text(f"XML 格式不良：{msg}", f"XML is not well-formed: {msg}"),
+            Location(file=subject.name, line=line or None, column=col or None),
+        )
+        if count == 0:
+            findings.extend(_run_bindings(subject, context, scope, item_bindings))
+    except (OSError, SubjectError) as exc:
+        message = exc.message if isinstance(exc, SubjectError) else text(f"无法读取文件：{exc}", f"cannot read file: {exc}")
+        subject.read_error = subject._xml_error = SubjectError(message, Location(file=subject.name))
+    else:
+        if root is not None:
+            subject._xml = root.getroottree()
+    findings.extend(_run_bindings(subject, context, scope, file_bindings))
+    return findings
+
+
+def _run_bindings(
+    subject: Subject, context: RunContext, scope: Applicability, bindings: Iterable[Binding]
+) -> list[Finding]:
+    profile = context.profile
+    findings: list[Finding] = []
+    for binding in bindings:
+        targets = [r for r in binding.requirements if r in scope.applicable]
+        if not targets:
+            continue
+        if not all(c.holds(context.ics.options) for c in binding.conditions):
+            continue
+        spec = get_check(binding.check)
+        loc = Location(file=subject.name)
+        if spec is None:  # profile validation prevents this unless a plugin vanished
+            findings.extend(
+                Finding(r, Verdict.ERROR, text(f"未知检查 {binding.check}", f"unknown check {binding.check}"),
+                        loc, binding.id, subject.index) for r in targets
+            )
+            continue
+        if spec.media_types and subject.media_type not in spec.media_types:
+            continue
+        call = CheckCall(binding, subject, context, scope.applicable)
+        produced: list[Finding] = []
+        try:
+            for f in spec.func(call) or ():
+                produced.append(f)
+        except SubjectError as exc:
+            produced = [
+                Finding(
+                    r, spec.parse_error_verdict,
+                    exc.message if spec.parse_error_verdict is Verdict.FAIL else text(
+                        f"前提条件不满足，无法判定：{exc.message['zh']}",
+                        f"precondition not met, cannot decide: {exc.message['en']}",
+                    ),
+                    exc.location, binding.id, subject.index, exc.evidence,
+                )
+                for r in targets
+            ]
+        except Exception as exc:  # the harness broke, not the product
+            tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8)
+            produced.append(
+                Finding(
+                    targets[0], Verdict.ERROR,
+                    text(f"检查 {binding.id} 内部错误：{exc!r}", f"check {binding.id} raised an internal error: {exc!r}"),
+                    loc, binding.id, subject.index, {"traceback": "".join(tb)[-4000:]},
+                )
+            )
+            produced.extend(
+                Finding(r, Verdict.ERROR, text("同一检查内部错误", "the same check raised an internal error"),
+                        loc, binding.id, subject.index)
+                for r in targets[1:]
+            )
+        seen = set()
+        for f in produced:
+            f.check = f.check or binding.id
+            f.subject = subject.index if f.subject is None else f.subject
+            if f.location.file is None:
+                f.location.file = subject.name
+            if f.requirement not in binding.requirements:
+                f = Finding(
+                    targets[0], Verdict.ERROR,
+                    text(f"检查 {binding.id} 报告了未绑定的要求 {f.requirement}",
+                         f"check {binding.id} reported requirement {f.requirement}, which it is not bound to"),
+                    f.location, binding.id, subject.index,
+                )
+            if f.requirement not in scope.applicable:
+                continue
+            seen.add(f.requirement)
+            findings.append(f)
+        if spec.implicit_pass:
+            for r in targets:
+                if r not in seen:
+                    findings.append(
+                        Finding(r, Verdict.PASS, text(f"检查 {binding.id} 通过", f"check {binding.id} passed"),
+                                Location(file=subject.name), binding.id, subject.index)
+                    )
+    return findings
+
+
+# ---------------------------------------------------------------- parallel workers
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(profile_dir: str, source: str, ctx_state: dict[str, Any]) -> None:
+    from .profile import load_profile
+
+    profile = load_profile(profile_dir, source=source)
+    ics = Ics(**ctx_state.pop("ics"))
+    scope = Applicability.of(profile, ics)
+    _WORKER["context"] = RunContext(profile=profile, ics=ics, **ctx_state)
+    _WORKER["scope"] = scope
+
+
+def _worker_eval(args: tuple[int, str, str, str | None, int]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    index, path, media_type, encoding, max_bytes = args
+    subject = Subject.from_path(path, media_type=media_type, encoding=encoding, max_bytes=max_bytes, index=index)
+    findings = evaluate_subject(subject, _WORKER["context"], _WORKER["scope"])
+    return subject.describe(), [f.to_dict() for f in findings]
+
+
+def evaluate_all(
+    subjects: Sequence[Subject],
+    context: RunContext,
+    scope: Applicability,
+    *,
+    jobs: int = 1,
+    progress: ProgressFn | None = None,
+) -> Iterator[tuple[dict[str, Any], list[Finding]]]:
+    """Yield (subject description, findings) per subject, in order, using ``jobs`` processes."""
+    total = len(subjects)
+    if jobs <= 1 or total < 2 or any(s.path is None for s in subjects):
+        for n, s in enumerate(subjects, 1):
+            findings = evaluate_subject(s, context, scope)
+            desc = s.describe()
+            s._data = s._xml = s._json = None  # keep memory flat on long runs
+            if progress:
+                progress(n, total, s.name)
+            yield desc, findings
+        return
+    state = {
+        "ics": {"profile": context.ics.profile, "product": context.ics.product, "role": context.ics.role,
+                "options": context.ics.options, "source": context.ics.source},
+        "pixit": context.pixit, "seed": context.seed, "now": context.now, "lang": context.lang,
+    }
+    args = [(s.index, str(s.path), s.media_type, s.encoding, s.max_bytes) for s in subjects]
+    chunk = max(1, min(64, total // (jobs * 8) or 1))
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_worker_init,
+        initargs=(str(context.profile.directory), context.profile.source, state),
+    ) as pool:
+        for n, (desc, found) in enumerate(pool.map(_worker_eval, args, chunksize=chunk), 1):
+            if progress:
+                progress(n, total, desc["name"])
+            yield desc, [Finding.from_dict(f) for f in found]
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return os.cpu_count() or 1
+
+
+def make_context(
+    profile: Profile,
+    ics: Ics | None = None,
+    *,
+    pixit: dict[str, Any] | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+    lang: str = "en",
+) -> RunContext:
+    import secrets
+
+    return RunContext(
+        profile=profile,
+        ics=ics or default_ics(profile),
+        pixit=pixit or {},
+        seed=seed if seed is not None else secrets.randbelow(2**31),
+        now=now or datetime.now().astimezone(),
+        lang=lang,
+    )

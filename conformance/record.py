@@ -1,0 +1,219 @@
+"""The run record: one JSON document per run, the source of every report."""
+
+from __future__ import annotations
+
+import json
+import platform
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from ._version import __version__
+from .findings import Finding
+from .i18n import text
+from .profile import Profile
+from .resources import engine_schema
+from .verdicts import BLOCKING, Level, Verdict, worst
+
+RECORD_FORMAT = 1
+RECORD_SCHEMA = "run-record.schema.json"
+_LIBS = ("lxml", "xmlschema", "jsonschema", "cryptography")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="milliseconds")
+
+
+def tool_info() -> dict[str, Any]:
+    libs = {}
+    for lib in _LIBS:
+        try:
+            libs[lib] = version(lib)
+        except PackageNotFoundError:
+            pass
+    return {
+        "name": "smartcity-conformance",
+        "version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "libraries": libs,
+    }
+
+
+class RecordBuilder:
+    """Accumulates findings per requirement while a run goes, then writes the record."""
+
+    def __init__(self, profile: Profile, *, kind: str, ics: dict[str, Any], seed: int, clock: datetime,
+                 applicable: Iterable[str], excluded: dict[str, tuple[dict[str, str], bool]],
+                 extra: dict[str, Any] | None = None):
+        self.profile = profile
+        self.kind = kind
+        self.ics = ics
+        self.seed = seed
+        self.clock = clock
+        self.applicable = set(applicable)
+        self.excluded = excluded
+        self.extra = extra or {}
+        self.started_at = _now()
+        self.run_id = str(uuid.uuid4())
+        self.subjects: list[dict[str, Any]] = []
+        self.findings: dict[str, list[dict[str, Any]]] = {r.id: [] for r in profile.requirements}
+        self.complete = True
+        self.interruption: str | None = None
+
+    def add_subject(self, description: dict[str, Any], findings: list[Finding]) -> None:
+        description = dict(description)
+        must = {r.id for r in self.profile.requirements if r.level is Level.MUST}
+        description["verdict"] = (worst(f.verdict for f in findings if f.requirement in must) or Verdict.PASS).value
+        self.subjects.append(description)
+        for f in findings:
+            self.findings.setdefault(f.requirement, []).append(f.to_dict())
+
+    def add_findings(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            self.findings.setdefault(f.requirement, []).append(f.to_dict())
+
+    def interrupted(self, why: str) -> None:
+        self.complete = False
+        self.interruption = why
+
+    def build(self) -> dict[str, Any]:
+        requirements = []
+        for req in self.profile.requirements:
+            entry: dict[str, Any] = {
+                "id": req.id, "clause": req.clause, "level": req.level.value, "text": dict(req.text),
+            }
+            if req.group:
+                entry["group"] = req.group
+            if req.reconstructed:
+                entry["reconstructed"] = True
+            found = self.findings.get(req.id, [])
+            if req.id in self.excluded:
+                reason, tested = self.excluded[req.id]
+                entry.update(applicable=False, tested=tested, reason=dict(reason), verdict="not_applicable", findings=[])
+            else:
+                entry["applicable"] = True
+                entry["tested"] = True
+                if found:
+                    entry["verdict"] = worst(f["verdict"] for f in found).value  # type: ignore[union-attr]
+                else:
+                    entry["verdict"] = Verdict.ERROR.value
+                    found = [{
+                        "requirement": req.id, "verdict": "error",
+                        "message": text("没有任何检查对该要求给出结论（可能未绑定检查或运行被中断）",
+                                        "no check produced a finding for this requirement "
+                                        "(no check is bound to it, or the run was interrupted)"),
+                        "location": {},
+                    }]
+                entry["findings"] = found
+                counts: dict[str, int] = {}
+                for f in found:
+                    counts[f["verdict"]] = counts.get(f["verdict"], 0) + 1
+                entry["counts"] = counts
+            requirements.append(entry)
+        summary = summarise(requirements)
+        digest = self.profile.digest()
+        record: dict[str, Any] = {
+            "record_format": RECORD_FORMAT,
+            "run_id": self.run_id,
+            "kind": self.kind,
+            "complete": self.complete,
+            "tool": tool_info(),
+            "profile": {
+                "id": self.profile.id, "version": self.profile.version, "title": dict(self.profile.title),
+                "source": self.profile.source,
+                "standards": [{"code": s.code, "title": dict(s.title), **({"year": s.year} if s.year else {})}
+                              for s in self.profile.standards],
+                "digest": {"algorithm": "sha256", "value": digest["value"], "files": digest["files"]},
+            },
+            "ics": self.ics,
+            "seed": self.seed,
+            "clock": self.clock.isoformat(),
+            "started_at": self.started_at,
+            "finished_at": _now(),
+            "subjects": self.subjects,
+            "summary": summary,
+            "requirements": requirements,
+        }
+        if self.interruption:
+            record["interruption"] = self.interruption
+        record.update(self.extra)
+        return record
+
+
+def summarise(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {v.value: 0 for v in Verdict}
+    by_level: dict[str, dict[str, int]] = {lv.value: {v.value: 0 for v in Verdict} for lv in Level}
+    blocking_fail = blocking_other = False
+    warnings = []
+    findings = 0
+    for r in requirements:
+        v = Verdict(r["verdict"])
+        counts[v.value] += 1
+        by_level[r["level"]][v.value] += 1
+        findings += len(r.get("findings", []))
+        waived = r.get("waived", False)
+        if r["level"] == Level.MUST.value and v in BLOCKING and not waived:
+            if v is Verdict.FAIL:
+                blocking_fail = True
+            else:
+                blocking_other = True
+        if r["level"] == Level.SHOULD.value and v is Verdict.FAIL:
+            warnings.append(r["id"])
+    exit_code = 1 if blocking_fail else 3 if blocking_other else 0
+    return {
+        "conformant": exit_code == 0,
+        "exit_code": exit_code,
+        "requirements": len(requirements),
+        "applicable": sum(1 for r in requirements if r.get("applicable")),
+        "findings": findings,
+        "verdicts": counts,
+        "by_level": by_level,
+        "warnings": warnings,
+    }
+
+
+def record_validator() -> Draft202012Validator:
+    return Draft202012Validator(engine_schema(RECORD_SCHEMA))
+
+
+def validate_record(record: dict[str, Any]) -> list[str]:
+    """Schema problems of a run record, as 'path: message' strings (empty when valid)."""
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in record_validator().iter_errors(record)
+    ]
+
+
+def write_record(record: dict[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(record, fh, ensure_ascii=False, indent=1, default=str)
+        fh.write("\n")
+    tmp.replace(path)
+    return path
+
+
+def load_record(path: str | Path) -> dict[str, Any]:
+    from .errors import UsageError
+
+    try:
+        with Path(path).open(encoding="utf-8") as fh:
+            record = json.load(fh)
+    except FileNotFoundError:
+        raise UsageError(text(f"运行记录不存在：{path}", f"run record not found: {path}")) from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(text(f"无法读取运行记录 {path}：{exc}", f"cannot read run record {path}: {exc}")) from None
+    problems = validate_record(record) if isinstance(record, dict) else ["(root): not an object"]
+    if problems:
+        raise UsageError(text(f"不是有效的运行记录 {path}：{problems[0]}", f"not a valid run record {path}: {problems[0]}"))
+    return record
+
+

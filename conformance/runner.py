@@ -1,0 +1,58 @@
+"""High-level API: validate payloads against a profile and get the run record."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .engine import Applicability, ProgressFn, collect_subjects, evaluate_all, make_context
+from .ics import Ics, default_ics
+from .profile import Profile
+from .record import RecordBuilder
+from .subject import Subject
+
+
+def validate(
+    profile: Profile,
+    paths: Sequence[str | Path] | None = None,
+    *,
+    subjects: Sequence[Subject] | None = None,
+    ics: Ics | None = None,
+    pixit: dict[str, Any] | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+    jobs: int = 1,
+    encoding: str | None = None,
+    max_bytes: int | None = None,
+    progress: ProgressFn | None = None,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """Validate files/directories (or in-memory subjects) and return the run record.
+
+    An interrupt (Ctrl-C) ends the run early; the record is still returned, marked
+    incomplete.
+    """
+    ics = ics or default_ics(profile)
+    ctx = make_context(profile, ics, pixit=pixit, seed=seed, now=now, lang=lang)
+    scope = Applicability.of(profile, ics)
+    if subjects is None:
+        subjects = collect_subjects(profile, paths or [], encoding=encoding, max_bytes=max_bytes)
+    ics_dict = ics.to_dict()
+    if ics.source:
+        try:
+            ics_dict["sha256"] = hashlib.sha256(Path(ics.source).read_bytes()).hexdigest()
+        except OSError:
+            pass
+    builder = RecordBuilder(
+        profile, kind="validate", ics=ics_dict, seed=ctx.seed, clock=ctx.now,
+        applicable=scope.applicable, excluded=scope.excluded,
+    )
+    try:
+        for desc, findings in evaluate_all(subjects, ctx, scope, jobs=jobs, progress=progress):
+            builder.add_subject(desc, findings)
+    except KeyboardInterrupt:
+        builder.interrupted("interrupted by the user (SIGINT)")
+    return builder.build()

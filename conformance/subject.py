@@ -1,0 +1,300 @@
+"""Subjects: the payloads a run checks, loaded defensively.
+
+Payloads are hostile until parsed: no DTD loading, no entity expansion, no network,
+a size limit, and every problem becomes a :class:`SubjectError` with a zh/en message
+and a location instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from .findings import Location
+from .i18n import Text, text
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+MAX_JSON_DEPTH = 500
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.S)
+
+
+class SubjectError(Exception):
+    """The subject cannot be read or parsed; the message says why and where."""
+
+    def __init__(self, message: Text, location: Location | None = None, evidence: Any = None):
+        self.message = message
+        self.location = location or Location()
+        self.evidence = evidence
+        super().__init__(message["en"])
+
+
+def safe_xml_parser() -> etree.XMLParser:
+    """A parser that never loads DTDs, expands entities or touches the network."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+        collect_ids=False,
+    )
+
+
+def declared_xml_encoding(data: bytes) -> str | None:
+    head = data[3:1024] if data.startswith(codecs.BOM_UTF8) else data[:1024]
+    m = _XML_DECL.match(head)
+    return m.group(1).decode("ascii") if m else None
+
+
+@dataclass
+class Subject:
+    """One payload: a file on disk or bytes in memory."""
+
+    name: str
+    path: Path | None = None
+    media_type: str = "xml"
+    encoding: str | None = None  # given encoding for JSON/text; XML uses its prolog
+    max_bytes: int = DEFAULT_MAX_BYTES
+    index: int = 0
+    _data: bytes | None = field(default=None, repr=False)
+    _xml: Any = field(default=None, repr=False)
+    _xml_error: SubjectError | None = field(default=None, repr=False)
+    _json: Any = field(default=None, repr=False)
+    _json_loaded: bool = field(default=False, repr=False)
+    _json_error: SubjectError | None = field(default=None, repr=False)
+    _sha256: str | None = field(default=None, repr=False)
+    _size: int | None = field(default=None, repr=False)
+    read_error: SubjectError | None = field(default=None, repr=False)
+    #: for an item of a batch file: the XPath of the item in the file, e.g. /dx:batch/dx:root[3]
+    xpath_root: str | None = None
+    #: 1-based position of the item in its batch file
+    part: int | None = None
+    @classmethod
+    def from_bytes(cls, name: str, data: bytes, **kw: Any) -> "Subject":
+        s = cls(name=name, **kw)
+        s._data = data
+        return s
+
+    @classmethod
+    def from_path(cls, path: str | Path, **kw: Any) -> "Subject":
+        p = Path(path)
+        return cls(name=str(p), path=p, **kw)
+
+    # ------------------------------------------------------------------ raw bytes
+
+    def data(self) -> bytes:
+        if self._data is not None:
+            return self._data
+        if self.read_error is not None:
+            raise self.read_error
+        assert self.path is not None
+        loc = Location(file=self.name)
+        try:
+            size = self.path.stat().st_size
+            if size > self.max_bytes:
+                raise SubjectError(
+                    text(
+                        f"文件过大：{size} 字节，超过上限 {self.max_bytes} 字节",
+                        f"file too large: {size} bytes, over the limit of {self.max_bytes} bytes",
+                    ),
+                    loc,
+                )
+            with self.path.open("rb") as fh:
+                data = fh.read(self.max_bytes + 1)
+        except SubjectError as exc:
+            self.read_error = exc
+            raise
+        except OSError as exc:
+            self.read_error = SubjectError(
+                text(f"无法读取文件：{exc.strerror or exc}", f"cannot read file: {exc.strerror or exc}"), loc
+            )
+            raise self.read_error from None
+        if len(data) > self.max_bytes:
+            self.read_error = SubjectError(
+                text(f"文件过大，超过上限 {self.max_bytes} 字节", f"file too large: over {self.max_bytes} bytes"), loc
+            )
+            raise self.read_error
+        self._data = data
+        return data
+
+    def head(self, size: int = 65536) -> bytes:
+        """The first ``size`` bytes, without reading the whole file."""
+        if self._data is not None or self.path is None:
+            return self.data()[:size]
+        try:
+            with self.path.open("rb") as fh:
+                return fh.read(size)
+        except OSError as exc:
+            raise SubjectError(
+                text(f"无法读取文件：{exc.strerror or exc}", f"cannot read file: {exc.strerror or exc}"),
+                Location(file=self.name),
+            ) from None
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The content in chunks, for checks that stream (memory does not grow with the file)."""
+        if self._data is not None or self.path is None:
+            data = self.data()
+            for i in range(0, len(data), size):
+                yield data[i : i + size]
+            return
+        try:
+            with self.path.open("rb") as fh:
+                yield from iter(lambda: fh.read(size), b"")
+        except OSError as exc:
+            raise SubjectError(
+                text(f"无法读取文件：{exc.strerror or exc}", f"cannot read file: {exc.strerror or exc}"),
+                Location(file=self.name),
+            ) from None
+
+    def describe(self) -> dict[str, Any]:
+        """Name, size and sha256, for the run record (streams the file if it is not loaded)."""
+        out: dict[str, Any] = {"index": self.index, "name": self.name, "media_type": self.media_type}
+        if self.path is not None:
+            out["path"] = str(self.path)
+        if self._data is not None:
+            out["size"] = len(self._data)
+            out["sha256"] = hashlib.sha256(self._data).hexdigest()
+        elif self.path is not None:
+            h = hashlib.sha256()
+            size = 0
+            try:
+                with self.path.open("rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                        size += len(chunk)
+                out["size"] = size
+                out["sha256"] = h.hexdigest()
+            except OSError as exc:
+                out["error"] = text(f"无法读取文件：{exc.strerror or exc}", f"cannot read file: {exc.strerror or exc}")
+        if self.read_error is not None:
+            out["error"] = self.read_error.message
+        if self.encoding:
+            out["encoding"] = self.encoding
+        return out
+
+    def _precheck(self, data: bytes) -> None:
+        loc = Location(file=self.name)
+        if not data.strip():
+            raise SubjectError(text("文件为空", "the file is empty"), loc)
+        head = data[:4096]
+        if b"\x00" in head and not (head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE)):
+            offset = data.index(b"\x00")
+            raise SubjectError(
+                text(
+                    f"二进制内容：第 {offset} 字节处为 NUL，不是文本文件",
+                    f"binary content: NUL byte at offset {offset}; this is not a text file",
+                ),
+                loc,
+            )
+
+    # ------------------------------------------------------------------ XML
+
+    def xml(self) -> etree._ElementTree:
+        """The parsed document (cached); raises SubjectError when it is not well-formed."""
+        if self._xml is not None:
+            return self._xml
+        if self._xml_error is not None:
+            raise self._xml_error
+        try:
+            data = self.data()
+            self._precheck(data)
+            try:
+                root = etree.fromstring(data, safe_xml_parser())
+            except etree.XMLSyntaxError as exc:
+                line, col = (exc.position if exc.position else (exc.lineno, None))
+                msg = exc.msg or str(exc)
+                raise SubjectError(
+                    text(f"XML 格式不良：{msg}", f"XML is not well-formed: {msg}"),
+                    Location(file=self.name, line=line or None, column=col or None),
+                ) from None
+            except (ValueError, LookupError) as exc:  # e.g. unknown encoding name
+                raise SubjectError(
+                    text(f"无法解码 XML：{exc}", f"cannot decode XML: {exc}"), Location(file=self.name)
+                ) from None
+            self._xml = root.getroottree()
+            return self._xml
+        except SubjectError as exc:
+            self._xml_error = exc
+            raise
+
+    # ------------------------------------------------------------------ JSON / text
+
+    def text(self) -> str:
+        data = self.data()
+        self._precheck(data)
+        enc = (self.encoding or "utf-8").lower()
+        if enc in ("utf-8", "utf8") and data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        try:
+            return data.decode(enc)
+        except LookupError:
+            raise SubjectError(
+                text(f"未知的字符编码 “{self.encoding}”", f"unknown character encoding '{self.encoding}'"),
+                Location(file=self.name),
+            ) from None
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise SubjectError(
+                text(
+                    f"第 {exc.start} 字节不是有效的 {enc} 编码",
+                    f"byte {exc.start} is not valid {enc}",
+                ),
+                Location(file=self.name, line=line, column=col),
+                evidence={"offset": exc.start, "bytes": data[exc.start : exc.start + 8].hex()},
+            ) from None
+
+    def json(self) -> Any:
+        """The parsed JSON value (cached), numbers with a fraction as Decimal."""
+        if self._json_loaded:
+            return self._json
+        if self._json_error is not None:
+            raise self._json_error
+        try:
+            src = self.text()
+            duplicates: list[str] = []
+
+            def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+                out: dict[str, Any] = {}
+                for k, v in items:
+                    if k in out:
+                        duplicates.append(k)
+                    out[k] = v
+                return out
+
+            try:
+                value = json.loads(src, parse_float=Decimal, object_pairs_hook=pairs)
+            except json.JSONDecodeError as exc:
+                raise SubjectError(
+                    text(f"JSON 格式错误：{exc.msg}", f"JSON is not well-formed: {exc.msg}"),
+                    Location(file=self.name, line=exc.lineno, column=exc.colno),
+                ) from None
+            except RecursionError:
+                raise SubjectError(
+                    text("JSON 嵌套过深", "JSON nesting is too deep"), Location(file=self.name)
+                ) from None
+            except ValueError as exc:  # e.g. integer with too many digits
+                raise SubjectError(
+                    text(f"JSON 数值无法处理：{exc}", f"JSON value cannot be handled: {exc}"),
+                    Location(file=self.name),
+                ) from None
+            self.json_duplicate_keys = duplicates
+            self._json = value
+            self._json_loaded = True
+            return value
+        except SubjectError as exc:
+            self._json_error = exc
+            raise
+
+    json_duplicate_keys: list[str] = field(default_factory=list)
