@@ -299,7 +299,7 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
     prof = resolve_profile(profile, list(profiles_dirs))
     ics_obj = load_ics(ics, prof) if ics else None
     pixit_data = _load_yaml(pixit, "PIXIT") if pixit else {}
-    subjects = collect_subjects(prof, paths, encoding=encoding, max_bytes=max_bytes)
+    subjects = collect_subjects(prof, paths, encoding=encoding, max_bytes=max_bytes, relative_to=Path.cwd())
     if not subjects:
         raise UsageError(text("没有找到要校验的文件", "no files to validate were found"),
                          path=", ".join(map(str, paths)))
@@ -319,10 +319,11 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
                     bar.update(task, completed=done, rate=done / elapsed)
 
                 record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
-                                  now=_parse_now(now), jobs=n_jobs, progress=progress, lang=lang)
+                                  now=_parse_now(now), jobs=n_jobs, progress=progress, lang=lang,
+                                  pixit_dir=pixit.parent if pixit else None)
         else:
             record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
-                              now=_parse_now(now), jobs=n_jobs, lang=lang)
+                              now=_parse_now(now), jobs=n_jobs, lang=lang, pixit_dir=pixit.parent if pixit else None)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if pixit:

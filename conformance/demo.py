@@ -89,7 +89,8 @@ def run_demo(report_dir: Path, *, jobs: int | None = None, extra_dirs: list[str 
             table.add_row(profile.id, "-", "0", "-", "no fixtures / 无样例", "[yellow]skip[/]")
             continue
         st = _settings(profile)
-        common = {"ics": st["ics"], "pixit": st["pixit"], "now": st["now"], "jobs": n_jobs, "lang": lang, "seed": 0}
+        common = {"ics": st["ics"], "pixit": st["pixit"], "now": st["now"], "jobs": n_jobs, "lang": lang, "seed": 0,
+                  "pixit_dir": st.get("pixit_base")}
         valid = fx / "valid"
         if valid.is_dir():
             record = validate(profile, [valid], **common)

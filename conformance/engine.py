@@ -37,23 +37,27 @@ class Applicability:
 
     applicable: frozenset[str]
     excluded: dict[str, tuple[Text, bool]] = field(default_factory=dict)  # id -> (reason, tested)
+    kinds: dict[str, str] = field(default_factory=dict)  # id -> "role" | "option" | "not_tested"
 
     @classmethod
     def of(cls, profile: Profile, ics: Ics) -> "Applicability":
         applicable = set()
         excluded: dict[str, tuple[Text, bool]] = {}
+        kinds: dict[str, str] = {}
         for req in profile.requirements:
             reason = applicability(req, ics)
             if reason is not None:
                 excluded[req.id] = (reason, True)
+                kinds[req.id] = "role" if req.roles and ics.role not in req.roles else "option"
             elif req.not_tested is not None:
+                kinds[req.id] = "not_tested"
                 excluded[req.id] = (
                     text(f"本工具不测试：{req.not_tested['zh']}", f"not tested by this harness: {req.not_tested['en']}"),
                     False,
                 )
             else:
                 applicable.add(req.id)
-        return cls(frozenset(applicable), excluded)
+        return cls(frozenset(applicable), excluded, kinds)
 
 
 def collect_subjects(
@@ -63,8 +67,13 @@ def collect_subjects(
     encoding: str | None = None,
     max_bytes: int | None = None,
     patterns: Sequence[str] | None = None,
+    relative_to: Path | None = None,
 ) -> list[Subject]:
-    """Expand files and directories (recursively, by the profile's patterns) into subjects."""
+    """Expand files and directories (recursively, by the profile's patterns) into subjects.
+
+    With ``relative_to``, absolute paths under it are named relative to it, so reports
+    handed to a vendor do not carry the lab's local folders.
+    """
     pats = tuple(patterns or profile.patterns or DEFAULT_PATTERNS.get(profile.media_type, ("*",)))
     files: list[Path] = []
     for raw in paths:
@@ -80,10 +89,17 @@ def collect_subjects(
         else:
             raise UsageError(text(f"路径不存在：{p}", f"no such file or directory: {p}"))
     limit = max_bytes or profile.max_bytes or DEFAULT_MAX_BYTES
-    return [
-        Subject.from_path(f, media_type=profile.media_type, encoding=encoding or profile.encoding, max_bytes=limit, index=i)
-        for i, f in enumerate(files)
-    ]
+    subjects = []
+    for i, f in enumerate(files):
+        s = Subject.from_path(f, media_type=profile.media_type, encoding=encoding or profile.encoding,
+                              max_bytes=limit, index=i)
+        if relative_to is not None and f.is_absolute():
+            try:
+                s.name = f.relative_to(relative_to).as_posix()
+            except ValueError:
+                pass
+        subjects.append(s)
+    return subjects
 
 
 def evaluate_subject(subject: Subject, context: RunContext, scope: Applicability) -> list[Finding]:
@@ -258,9 +274,10 @@ def _worker_init(profile_dir: str, source: str, ctx_state: dict[str, Any]) -> No
     _WORKER["scope"] = scope
 
 
-def _worker_eval(args: tuple[int, str, str, str | None, int]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    index, path, media_type, encoding, max_bytes = args
+def _worker_eval(args: tuple[int, str, str, str, str | None, int]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    index, name, path, media_type, encoding, max_bytes = args
     subject = Subject.from_path(path, media_type=media_type, encoding=encoding, max_bytes=max_bytes, index=index)
+    subject.name = name
     findings = evaluate_subject(subject, _WORKER["context"], _WORKER["scope"])
     return subject.describe(), [f.to_dict() for f in findings]
 
@@ -279,7 +296,13 @@ def evaluate_all(
         for n, s in enumerate(subjects, 1):
             findings = evaluate_subject(s, context, scope)
             desc = s.describe()
-            s._data = s._xml = s._json = None  # keep memory flat on long runs
+            # Keep memory flat on long runs, but leave the subject reusable: an in-memory
+            # subject has nowhere to re-read its bytes from, and a dropped JSON value must
+            # be parsed again rather than served from the cache as None.
+            if s.path is not None:
+                s._data = None
+            s._xml = s._json = None
+            s._json_loaded = False
             if progress:
                 progress(n, total, s.name)
             yield desc, findings
@@ -288,8 +311,9 @@ def evaluate_all(
         "ics": {"profile": context.ics.profile, "product": context.ics.product, "role": context.ics.role,
                 "options": context.ics.options, "source": context.ics.source},
         "pixit": context.pixit, "seed": context.seed, "now": context.now, "lang": context.lang,
+        "pixit_dir": context.pixit_dir,
     }
-    args = [(s.index, str(s.path), s.media_type, s.encoding, s.max_bytes) for s in subjects]
+    args = [(s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes) for s in subjects]
     chunk = max(1, min(64, total // (jobs * 8) or 1))
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_worker_init,
@@ -316,6 +340,7 @@ def make_context(
     seed: int | None = None,
     now: datetime | None = None,
     lang: str = "en",
+    pixit_dir: Path | None = None,
 ) -> RunContext:
     import secrets
 
@@ -326,4 +351,5 @@ def make_context(
         seed=seed if seed is not None else secrets.randbelow(2**31),
         now=now or datetime.now().astimezone(),
         lang=lang,
+        pixit_dir=pixit_dir,
     )

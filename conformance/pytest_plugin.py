@@ -87,6 +87,7 @@ class _State:
         self.ics = load_ics(ics_path, self.profile) if ics_path else None
         pixit_path = _opt(config, "conformance_pixit")
         self.pixit: dict[str, Any] = {}
+        self.pixit_dir = Path(pixit_path).resolve().parent if pixit_path else None
         if pixit_path:
             import yaml
 
@@ -94,7 +95,7 @@ class _State:
         now = config.getoption("--conformance-now")
         self.context = make_context(
             self.profile, self.ics, pixit=self.pixit, seed=config.getoption("--conformance-seed"),
-            now=datetime.fromisoformat(now) if now else None, lang=self.lang,
+            now=datetime.fromisoformat(now) if now else None, lang=self.lang, pixit_dir=self.pixit_dir,
         )
         self.scope = Applicability.of(self.profile, self.context.ics)
         subjects = list(_opt(config, "conformance_subjects") or [])
@@ -266,6 +267,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     builder = RecordBuilder(
         state.profile, kind="pytest", ics=state.context.ics.to_dict(), seed=state.context.seed,
         clock=state.context.now, applicable=state.scope.applicable, excluded=state.scope.excluded,
+        exclusion_kinds=state.scope.kinds,
     )
     reports = config.stash[_REPORTS_KEY]
     by_subject: dict[int, list[Finding]] = {}

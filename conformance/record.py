@@ -50,7 +50,7 @@ class RecordBuilder:
 
     def __init__(self, profile: Profile, *, kind: str, ics: dict[str, Any], seed: int, clock: datetime,
                  applicable: Iterable[str], excluded: dict[str, tuple[dict[str, str], bool]],
-                 extra: dict[str, Any] | None = None):
+                 extra: dict[str, Any] | None = None, exclusion_kinds: dict[str, str] | None = None):
         self.profile = profile
         self.kind = kind
         self.ics = ics
@@ -59,24 +59,37 @@ class RecordBuilder:
         self.applicable = set(applicable)
         self.excluded = excluded
         self.extra = extra or {}
+        self.exclusion_kinds = exclusion_kinds or {}
         self.started_at = _now()
         self.run_id = str(uuid.uuid4())
         self.subjects: list[dict[str, Any]] = []
         self.findings: dict[str, list[dict[str, Any]]] = {r.id: [] for r in profile.requirements}
+        self.counts: dict[str, dict[str, int]] = {r.id: {} for r in profile.requirements}
+        self.worst: dict[str, Verdict] = {}
         self.complete = True
         self.interruption: str | None = None
+
+    #: pass findings kept per requirement; the rest are only counted, so a run over
+    #: millions of payloads keeps a record (and memory) the size of its problems.
+    max_pass_findings = 20
 
     def add_subject(self, description: dict[str, Any], findings: list[Finding]) -> None:
         description = dict(description)
         must = {r.id for r in self.profile.requirements if r.level is Level.MUST}
         description["verdict"] = (worst(f.verdict for f in findings if f.requirement in must) or Verdict.PASS).value
         self.subjects.append(description)
-        for f in findings:
-            self.findings.setdefault(f.requirement, []).append(f.to_dict())
+        self.add_findings(findings)
 
     def add_findings(self, findings: Iterable[Finding]) -> None:
         for f in findings:
-            self.findings.setdefault(f.requirement, []).append(f.to_dict())
+            counts = self.counts.setdefault(f.requirement, {})
+            counts[f.verdict.value] = counts.get(f.verdict.value, 0) + 1
+            current = self.worst.get(f.requirement)
+            self.worst[f.requirement] = worst([f.verdict] + ([current] if current else []))  # type: ignore[assignment]
+            kept = self.findings.setdefault(f.requirement, [])
+            if f.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE) and counts[f.verdict.value] > self.max_pass_findings:
+                continue
+            kept.append(f.to_dict())
 
     def interrupted(self, why: str) -> None:
         self.complete = False
@@ -96,11 +109,13 @@ class RecordBuilder:
             if req.id in self.excluded:
                 reason, tested = self.excluded[req.id]
                 entry.update(applicable=False, tested=tested, reason=dict(reason), verdict="not_applicable", findings=[])
+                entry["exclusion"] = self.exclusion_kinds.get(req.id, "option" if tested else "not_tested")
             else:
                 entry["applicable"] = True
                 entry["tested"] = True
+                counts = dict(self.counts.get(req.id, {}))
                 if found:
-                    entry["verdict"] = worst(f["verdict"] for f in found).value  # type: ignore[union-attr]
+                    entry["verdict"] = self.worst[req.id].value
                 else:
                     entry["verdict"] = Verdict.ERROR.value
                     found = [{
@@ -110,13 +125,11 @@ class RecordBuilder:
                                         "(no check is bound to it, or the run was interrupted)"),
                         "location": {},
                     }]
+                    counts = {"error": 1}
                 entry["findings"] = found
-                counts: dict[str, int] = {}
-                for f in found:
-                    counts[f["verdict"]] = counts.get(f["verdict"], 0) + 1
                 entry["counts"] = counts
             requirements.append(entry)
-        summary = summarise(requirements)
+        summary = summarise(requirements, complete=self.complete)
         digest = self.profile.digest()
         record: dict[str, Any] = {
             "record_format": RECORD_FORMAT,
@@ -130,6 +143,8 @@ class RecordBuilder:
                 "standards": [{"code": s.code, "title": dict(s.title), **({"year": s.year} if s.year else {})}
                               for s in self.profile.standards],
                 "digest": {"algorithm": "sha256", "value": digest["value"], "files": digest["files"]},
+                "groups": {gid: dict(title) for gid, title in self.profile.groups.items()},
+                "roles": {r.id: dict(r.title) for r in self.profile.roles},
             },
             "ics": self.ics,
             "seed": self.seed,
@@ -146,7 +161,8 @@ class RecordBuilder:
         return record
 
 
-def summarise(requirements: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(requirements: list[dict[str, Any]], *, complete: bool = True) -> dict[str, Any]:
+    """Counts and the run's exit code. An incomplete run is never conformant."""
     counts = {v.value: 0 for v in Verdict}
     by_level: dict[str, dict[str, int]] = {lv.value: {v.value: 0 for v in Verdict} for lv in Level}
     blocking_fail = blocking_other = False
@@ -156,7 +172,7 @@ def summarise(requirements: list[dict[str, Any]]) -> dict[str, Any]:
         v = Verdict(r["verdict"])
         counts[v.value] += 1
         by_level[r["level"]][v.value] += 1
-        findings += len(r.get("findings", []))
+        findings += sum(r.get("counts", {}).values()) if r.get("counts") else len(r.get("findings", []))
         waived = r.get("waived", False)
         if r["level"] == Level.MUST.value and v in BLOCKING and not waived:
             if v is Verdict.FAIL:
@@ -165,7 +181,7 @@ def summarise(requirements: list[dict[str, Any]]) -> dict[str, Any]:
                 blocking_other = True
         if r["level"] == Level.SHOULD.value and v is Verdict.FAIL:
             warnings.append(r["id"])
-    exit_code = 1 if blocking_fail else 3 if blocking_other else 0
+    exit_code = 1 if blocking_fail else 3 if (blocking_other or not complete) else 0
     return {
         "conformant": exit_code == 0,
         "exit_code": exit_code,

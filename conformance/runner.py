@@ -29,6 +29,7 @@ def validate(
     max_bytes: int | None = None,
     progress: ProgressFn | None = None,
     lang: str = "en",
+    pixit_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Validate files/directories (or in-memory subjects) and return the run record.
 
@@ -36,7 +37,8 @@ def validate(
     incomplete.
     """
     ics = ics or default_ics(profile)
-    ctx = make_context(profile, ics, pixit=pixit, seed=seed, now=now, lang=lang)
+    ctx = make_context(profile, ics, pixit=pixit, seed=seed, now=now, lang=lang,
+                       pixit_dir=Path(pixit_dir) if pixit_dir else None)
     scope = Applicability.of(profile, ics)
     if subjects is None:
         subjects = collect_subjects(profile, paths or [], encoding=encoding, max_bytes=max_bytes)
@@ -48,7 +50,7 @@ def validate(
             pass
     builder = RecordBuilder(
         profile, kind="validate", ics=ics_dict, seed=ctx.seed, clock=ctx.now,
-        applicable=scope.applicable, excluded=scope.excluded,
+        applicable=scope.applicable, excluded=scope.excluded, exclusion_kinds=scope.kinds,
     )
     try:
         for desc, findings in evaluate_all(subjects, ctx, scope, jobs=jobs, progress=progress):

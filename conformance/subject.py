@@ -28,6 +28,43 @@ MAX_JSON_DEPTH = 500
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.S)
 
 
+class _NonStandardConstant(ValueError):
+    def __init__(self, token: str):
+        super().__init__(token)
+        self.token = token
+
+
+def _not_json(token: str) -> Any:
+    """Python's json module accepts NaN, Infinity and -Infinity; JSON does not."""
+    raise _NonStandardConstant(token)
+
+
+def _nesting_exceeds(src: str, value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit``; counting brackets spares small documents the walk."""
+    if src.count("[") + src.count("{") <= limit:
+        return False
+    level = [value] if type(value) in (dict, list) else []
+    depth = 0
+    while level:  # breadth first, one level at a time: cheap next to json.loads itself
+        depth += 1
+        if depth > limit:
+            return True
+        deeper: list[Any] = []
+        for node in level:
+            for child in node.values() if type(node) is dict else node:
+                if type(child) is dict or type(child) is list:
+                    deeper.append(child)
+        level = deeper
+    return False
+
+
+def _too_deep(name: str) -> "SubjectError":
+    return SubjectError(
+        text(f"JSON 嵌套过深：超过 {MAX_JSON_DEPTH} 层", f"JSON nesting is too deep: more than {MAX_JSON_DEPTH} levels"),
+        Location(file=name),
+    )
+
+
 class SubjectError(Exception):
     """The subject cannot be read or parsed; the message says why and where."""
 
@@ -47,7 +84,10 @@ def safe_xml_parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_blank_text=False,
-        collect_ids=False,
+        # Not collect_ids=False: with libxml2 < 2.15 lxml implements it by setting
+        # XML_SKIP_IDS in ctxt->loadsubset, and any non-zero loadsubset makes libxml2
+        # load the external DTD subset and external parameter entities from local files
+        # (e.g. <!DOCTYPE d SYSTEM "file:///etc/passwd">), despite load_dtd=False.
     )
 
 
@@ -274,21 +314,29 @@ class Subject:
                 return out
 
             try:
-                value = json.loads(src, parse_float=Decimal, object_pairs_hook=pairs)
+                value = json.loads(src, parse_float=Decimal, object_pairs_hook=pairs, parse_constant=_not_json)
+            except _NonStandardConstant as exc:
+                raise SubjectError(
+                    text(f"JSON 格式错误：{exc.token} 不是 JSON 值（RFC 8259）",
+                         f"JSON is not well-formed: {exc.token} is not a JSON value (RFC 8259)"),
+                    Location(file=self.name), evidence={"token": exc.token},
+                ) from None
             except json.JSONDecodeError as exc:
                 raise SubjectError(
                     text(f"JSON 格式错误：{exc.msg}", f"JSON is not well-formed: {exc.msg}"),
                     Location(file=self.name, line=exc.lineno, column=exc.colno),
                 ) from None
             except RecursionError:
-                raise SubjectError(
-                    text("JSON 嵌套过深", "JSON nesting is too deep"), Location(file=self.name)
-                ) from None
+                raise _too_deep(self.name) from None
             except ValueError as exc:  # e.g. integer with too many digits
                 raise SubjectError(
                     text(f"JSON 数值无法处理：{exc}", f"JSON value cannot be handled: {exc}"),
                     Location(file=self.name),
                 ) from None
+            # Enforce the limit ourselves: where RecursionError strikes depends on the
+            # caller's stack, and validators recurse further on what parsed.
+            if _nesting_exceeds(src, value, MAX_JSON_DEPTH):
+                raise _too_deep(self.name)
             self.json_duplicate_keys = duplicates
             self._json = value
             self._json_loaded = True

@@ -47,6 +47,14 @@ class RunContext:
     seed: int = 0
     now: datetime = field(default_factory=lambda: datetime.now().astimezone())
     lang: str = "en"
+    #: folder of the PIXIT file: relative paths in PIXIT (key files) resolve against it
+    pixit_dir: Path | None = None
+
+    def pixit_path(self, value: str) -> Path:
+        p = Path(value)
+        if not p.is_absolute() and self.pixit_dir is not None:
+            p = self.pixit_dir / p
+        return p
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.ics.options.get(name, default)

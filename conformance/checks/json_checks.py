@@ -112,7 +112,13 @@ def jsonschema_check(call: CheckCall) -> Iterator[Finding]:
         yield call.error(text(f"无法加载 JSON Schema {p['schema']}：{exc}", f"cannot load JSON Schema {p['schema']}: {exc}"))
         return
     src: str | None = None
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(x) for x in e.absolute_path])
+    try:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: [str(x) for x in e.absolute_path])
+    except RecursionError:  # a recursive schema over a deep (but allowed) document
+        raise SubjectError(
+            text("JSON 嵌套过深，模式校验器无法处理", "JSON nesting is too deep for the schema validator"),
+            Location(file=call.subject.name),
+        ) from None
     for n, err in enumerate(errors):
         if n >= p.get("max_errors", 50):
             break
