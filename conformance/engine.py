@@ -314,15 +314,22 @@ def evaluate_all(
         "pixit_dir": context.pixit_dir,
     }
     args = [(s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes) for s in subjects]
-    chunk = max(1, min(64, total // (jobs * 8) or 1))
-    with ProcessPoolExecutor(
+    chunk = max(1, min(8, total // (jobs * 16) or 1))
+    pool = ProcessPoolExecutor(
         max_workers=jobs, initializer=_worker_init,
         initargs=(str(context.profile.directory), context.profile.source, state),
-    ) as pool:
+    )
+    try:
         for n, (desc, found) in enumerate(pool.map(_worker_eval, args, chunksize=chunk), 1):
             if progress:
                 progress(n, total, desc["name"])
             yield desc, [Finding.from_dict(f) for f in found]
+    except BaseException:
+        # Interrupted (or the consumer stopped): drop queued work instead of finishing it.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown()
 
 
 def default_jobs() -> int:

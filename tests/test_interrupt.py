@@ -1,0 +1,62 @@
+"""Interrupting a run (SIGTERM / SIGINT) still writes a record, marked incomplete."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conformance.record import validate_record
+
+PLUGIN = textwrap.dedent(
+    """
+    import time
+    from conformance.checks import register_check
+
+    @register_check("slow-test-check")
+    def slow(call):
+        time.sleep(0.2)
+        return ()
+    """
+)
+
+
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)])
+def test_interrupted_run_writes_incomplete_record(tmp_path: Path, sig: signal.Signals, jobs: int) -> None:
+    prof = tmp_path / "slow"
+    prof.mkdir()
+    (prof / "slow.py").write_text(PLUGIN, encoding="utf-8")
+    (prof / "profile.yaml").write_text(
+        "format: 1\nid: slow\nversion: '1'\ntitle: slow\nstandards: [{code: S, title: s}]\n"
+        "roles: [{id: r, title: r}]\nplugins: [slow.py]\n"
+        "requirements: [{id: S-1, clause: '1', level: MUST, text: t}]\n"
+        "checks: [{id: s, check: slow-test-check, requirements: [S-1]}]\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(200):
+        (data / f"{i:03d}.xml").write_text("<a/>", encoding="utf-8")
+    record = tmp_path / "run.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "validate", str(prof), str(data), "-o", str(record),
+         "-j", str(jobs), "--lang", "en"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(2.5 if jobs == 1 else 4.0)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 3, (out, err)
+    data_ = json.loads(record.read_text(encoding="utf-8"))
+    assert validate_record(data_) == []
+    assert data_["complete"] is False
+    assert "interrupted" in data_["interruption"]
+    assert 0 < len(data_["subjects"]) < 200
+    assert data_["summary"]["conformant"] is False
