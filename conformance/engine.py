@@ -139,6 +139,18 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
     item_step = element_xpath(etree.Element(split.item), ns).lstrip("/")
     root: Any = None
     count = 0
+    # Pass findings of items are summed per (binding, requirement) so a batch of a
+    # million roots yields its failures plus one pass line per rule, not a million.
+    passes: dict[tuple[str | None, str], int] = {}
+
+    def keep(found: list[Finding]) -> None:
+        for f in found:
+            if f.verdict is Verdict.PASS and f.evidence is None:
+                key = (f.check, f.requirement)
+                passes[key] = passes.get(key, 0) + 1
+            else:
+                findings.append(f)
+
     source: Any = str(subject.path) if subject.path is not None and subject._data is None else io.BytesIO(subject.data())
     try:
         for event, el in etree.iterparse(
@@ -155,11 +167,11 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             item = Subject(
                 name=subject.name, path=subject.path, media_type=subject.media_type, encoding=subject.encoding,
                 max_bytes=subject.max_bytes, index=subject.index,
-                xpath_root=f"/{container_step}/{item_step}[{count}]", part=count,
+                xpath_root=f"/{container_step}/{item_step}[{count}]", part=count, shared=subject.shared,
             )
             item._xml = etree.ElementTree(copy.deepcopy(el))
             item._data = b""  # item checks work on the tree; file-level bytes checks are file_checks
-            findings.extend(_run_bindings(item, context, scope, item_bindings))
+            keep(_run_bindings(item, context, scope, item_bindings))
             el.clear(keep_tail=True)
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (exc.lineno, None)
@@ -169,13 +181,19 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             Location(file=subject.name, line=line or None, column=col or None),
         )
         if count == 0:
-            findings.extend(_run_bindings(subject, context, scope, item_bindings))
+            keep(_run_bindings(subject, context, scope, item_bindings))
     except (OSError, SubjectError) as exc:
         message = exc.message if isinstance(exc, SubjectError) else text(f"无法读取文件：{exc}", f"cannot read file: {exc}")
         subject.read_error = subject._xml_error = SubjectError(message, Location(file=subject.name))
     else:
         if root is not None:
             subject._xml = root.getroottree()
+    for (check, req), n in passes.items():
+        findings.append(Finding(
+            req, Verdict.PASS,
+            text(f"检查 {check} 在 {n} 个条目上通过", f"check {check} passed on {n} item(s)"),
+            Location(file=subject.name), check, subject.index, {"items": n},
+        ))
     findings.extend(_run_bindings(subject, context, scope, file_bindings))
     return findings
 

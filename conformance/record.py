@@ -210,7 +210,10 @@ def write_record(record: dict[str, Any], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    # A hostile JSON payload can put lone surrogates ("\ud800") into findings; UTF-8
+    # cannot encode them, and backslashreplace writes exactly the JSON escape for them,
+    # so the record round-trips instead of failing to be written.
+    with tmp.open("w", encoding="utf-8", errors="backslashreplace") as fh:
         json.dump(record, fh, ensure_ascii=False, indent=1, default=str)
         fh.write("\n")
     tmp.replace(path)

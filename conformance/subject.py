@@ -120,6 +120,8 @@ class Subject:
     xpath_root: str | None = None
     #: 1-based position of the item in its batch file
     part: int | None = None
+    #: state shared by the items of one batch file and its file checks (e.g. ids seen so far)
+    shared: dict[str, Any] = field(default_factory=dict)
     @classmethod
     def from_bytes(cls, name: str, data: bytes, **kw: Any) -> "Subject":
         s = cls(name=name, **kw)

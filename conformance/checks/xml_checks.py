@@ -136,6 +136,8 @@ def _first_undecodable(call: CheckCall, enc: str, skip: int) -> tuple[int, int, 
             line = lines + before.count(b"\n")
             col = offset - ((consumed + nl) if nl >= 0 else last_nl)
             return offset, line, col, exc.object[exc.start : exc.start + 8].hex()
+        except UnicodeError:  # not a decode error: e.g. UTF-16/UTF-32 without a byte-order mark
+            return consumed, lines, consumed - last_nl, chunk[:8].hex()
         nl = chunk.rfind(b"\n")
         if nl >= 0:
             lines += chunk.count(b"\n")
@@ -143,7 +145,7 @@ def _first_undecodable(call: CheckCall, enc: str, skip: int) -> tuple[int, int, 
         consumed += len(chunk)
     try:
         decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
+    except UnicodeError:
         return consumed, lines, consumed - last_nl, ""
     return None
 

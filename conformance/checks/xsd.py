@@ -102,11 +102,14 @@ def _lxml_errors(call: CheckCall, schema: etree.XMLSchema, tree: Any) -> list[tu
     if schema.validate(tree):
         return []
     out = []
+    # libxml2 writes error paths with the document's own prefixes; bind them for lookup.
+    doc_ns = {k: v for k, v in (tree.getroot().nsmap or {}).items() if k}
+    lookup_ns = {**call.namespaces, **doc_ns}
     for entry in schema.error_log:
         xpath = None
         if entry.path:
             try:
-                nodes = tree.xpath(entry.path)
+                nodes = tree.xpath(entry.path, namespaces=lookup_ns)
                 if nodes:
                     xpath = call.locate(nodes[0]).xpath
             except etree.XPathError:
