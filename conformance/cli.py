@@ -397,9 +397,11 @@ def schema_cmd(name: str) -> None:
 @main.command("demo")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/demo"), show_default=True)
 @click.option("-j", "--jobs", type=int, default=None)
+@click.option("--profile", "only", multiple=True, help="Only this profile id (repeatable).")
 @profiles_dir_option
 @lang_option
-def demo_cmd(report_dir: Path, jobs: int | None, profiles_dirs: tuple[Path, ...], lang: str) -> None:
+def demo_cmd(report_dir: Path, jobs: int | None, only: tuple[str, ...], profiles_dirs: tuple[Path, ...],
+             lang: str) -> None:
     """Run every bundled profile on its bundled fixtures and render all reports.
 
     Valid fixtures must conform; each invalid fixture must fail the requirements its
@@ -407,7 +409,8 @@ def demo_cmd(report_dir: Path, jobs: int | None, profiles_dirs: tuple[Path, ...]
     """
     from .demo import run_demo
 
-    sys.exit(run_demo(report_dir, jobs=jobs, extra_dirs=list(profiles_dirs), lang=lang, console=out))
+    sys.exit(run_demo(report_dir, jobs=jobs, extra_dirs=list(profiles_dirs), lang=lang, console=out,
+                      only=list(only) or None))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,12 @@ def expected_failures(invalid_dir: Path) -> dict[str, list[str]]:
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): list(v or []) for k, v in data.items()}
+    out = {}
+    for name, entry in data.items():
+        # Short form: [ids]; long form: {fails: [ids], ics: ..., encoding: ...}.
+        ids = entry.get("fails", []) if isinstance(entry, dict) else entry
+        out[str(name)] = [str(i) for i in ids or []]
+    return out
 
 
 def failed_by_subject(record: dict[str, Any]) -> dict[int, set[str]]:
@@ -63,16 +68,17 @@ def _settings(profile: Profile) -> dict[str, Any]:
     return settings
 
 
-def _write(record: dict[str, Any], target: Path, lang: str) -> None:
-    write_record(record, target.with_suffix(".run.json"))
+def _write(record: dict[str, Any], report_dir: Path, stem: str, lang: str) -> None:
+    # Profile ids contain dots (dx-1.0): build names by concatenation, not with_suffix.
+    write_record(record, report_dir / f"{stem}.run.json")
     for fmt, suffix in SUFFIXES.items():
-        target.with_suffix(suffix).write_text(render(record, fmt, lang=lang), encoding="utf-8")
+        (report_dir / f"{stem}{suffix}").write_text(render(record, fmt, lang=lang), encoding="utf-8")
 
 
 def run_demo(report_dir: Path, *, jobs: int | None = None, extra_dirs: list[str | Path] | None = None,
-             lang: str = "en", console: Console | None = None, only_bundled: bool = False) -> int:
+             lang: str = "en", console: Console | None = None, only: list[str] | None = None) -> int:
     console = console or Console()
-    refs = [r for r in discover(extra_dirs).values() if not only_bundled or r.source == "bundled"]
+    refs = [r for r in discover(extra_dirs).values() if not only or r.id in only]
     if not refs:
         console.print("[red]no profiles installed / 未安装任何测试配置[/]")
         return 2
@@ -81,6 +87,7 @@ def run_demo(report_dir: Path, *, jobs: int | None = None, extra_dirs: list[str 
     for col in ("profile", "fixtures", "files", "expected", "got", "ok"):
         table.add_column(col)
     all_ok = True
+    problems: list[str] = []
     n_jobs = jobs or default_jobs()
     for ref in sorted(refs, key=lambda r: r.id):
         profile = load_profile(ref.directory, source=ref.source)
@@ -94,7 +101,7 @@ def run_demo(report_dir: Path, *, jobs: int | None = None, extra_dirs: list[str 
         valid = fx / "valid"
         if valid.is_dir():
             record = validate(profile, [valid], **common)
-            _write(record, report_dir / f"{profile.id}-valid", lang)
+            _write(record, report_dir, f"{profile.id}-valid", lang)
             ok = record["summary"]["exit_code"] == 0
             all_ok &= ok
             bad = [r["id"] for r in record["requirements"] if r["verdict"] not in ("pass", "not_applicable")]
@@ -104,18 +111,28 @@ def run_demo(report_dir: Path, *, jobs: int | None = None, extra_dirs: list[str 
         invalid = fx / "invalid"
         if invalid.is_dir():
             record = validate(profile, [invalid], **common)
-            _write(record, report_dir / f"{profile.id}-invalid", lang)
+            _write(record, report_dir, f"{profile.id}-invalid", lang)
             expected = expected_failures(invalid)
             failed = failed_by_subject(record)
+            good = 0
             for subj in record["subjects"]:
                 name = Path(subj["name"]).name
                 want = set(expected.get(name, []))
                 got = failed.get(subj["index"], set())
                 ok = bool(got) and want <= got if want else bool(got)
                 all_ok &= ok
-                table.add_row(profile.id, f"invalid/{name}", "1", ", ".join(sorted(want)) or "(any)",
-                              ", ".join(sorted(got)) or "none / 无", "[green]ok[/]" if ok else "[red]FAILED[/]")
+                good += ok
+                if not ok:  # list only the fixtures that do not fail as they should
+                    problems.append(f"{profile.id}: invalid/{name}: expected / 应不通过 "
+                                    f"{', '.join(sorted(want)) or '(any)'}; got / 实际 {', '.join(sorted(got)) or '-'}")
+            n = len(record["subjects"])
+            covered = set().union(*failed.values()) if failed else set()
+            table.add_row(profile.id, "invalid", str(n), "each fails its EXPECTED ids / 各自不通过",
+                          f"{good}/{n} as expected; {len(covered)} requirements shown to fail",
+                          "[green]ok[/]" if good == n else "[red]FAILED[/]")
     console.print(table)
+    for line in problems:
+        console.print(f"[red]FAILED[/] {line}", markup=True, highlight=False, soft_wrap=True)
     console.print(f"reports / 报告: {report_dir}")
     console.print("[bold green]demo passed / 演示通过[/]" if all_ok else "[bold red]demo failed / 演示失败[/]")
     return 0 if all_ok else 1
