@@ -222,6 +222,7 @@ def print_summary(record: dict[str, Any], lang: str, verbose: bool = False) -> N
     out.print(f"subjects / 被测对象: {n_subj}   requirements / 要求: {s['requirements']} "
               f"(applicable / 适用 {s['applicable']})   findings / 发现: {s.get('findings', 0)}")
     shown = 0
+    exchanges = record.get("exchanges", [])
     for r in record["requirements"]:
         v = r["verdict"]
         if v == "pass" and not verbose:
@@ -242,6 +243,10 @@ def print_summary(record: dict[str, Any], lang: str, verbose: bool = False) -> N
             for key in ("xpath", "pointer"):
                 if key in loc:
                     where += f" {loc[key]}"
+            if "exchange" in loc and loc["exchange"] < len(exchanges):
+                ex = exchanges[loc["exchange"]]
+                status = ex.get("response", {}).get("status", ex.get("error", "-"))
+                where += f" exchange #{loc['exchange']} {ex['method']} {ex['url']} → {status}"
             out.print(f"      {where}", style="cyan", markup=False)
             out.print(f"        {pick(f['message'], lang)}", markup=False)
         if len(bad) > 5:
@@ -338,6 +343,106 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
     for w in written:
         err.print(f"wrote / 已写入 {w}", style="dim", markup=False)
     sys.exit(record["summary"]["exit_code"])
+
+
+# ------------------------------------------------------------------ live
+
+
+@main.command("run")
+@click.argument("profile")
+@click.option("--role", help="Role of the system under test (overrides the ICS role).")
+@click.option("--ics", type=click.Path(dir_okay=False, path_type=Path), help="ICS (YAML).")
+@click.option("--pixit", type=click.Path(dir_okay=False, path_type=Path), help="PIXIT: base_url, credentials, listener (YAML).")
+@click.option("--reference", is_flag=True, help="Test the profile's own reference peer (self-test, demos).")
+@click.option("--defect", "defects", multiple=True, help="With --reference: switch on a reference defect (repeatable).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Run record path.")
+@click.option("--no-record", is_flag=True, help="Do not write any file (print only).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["html", "junit", "md"]))
+@click.option("--seed", type=int)
+@click.option("--now", help="Harness clock as ISO 8601 (default: now).")
+@click.option("-v", "--verbose", is_flag=True)
+@profiles_dir_option
+@lang_option
+def run_cmd(profile: str, role: str | None, ics: Path | None, pixit: Path | None, reference: bool,
+            defects: tuple[str, ...], report_dir: Path, output: Path | None, no_record: bool,
+            formats: tuple[str, ...], seed: int | None, now: str | None, verbose: bool,
+            profiles_dirs: tuple[Path, ...], lang: str) -> None:
+    """Run PROFILE's live scenarios against a system under test.
+
+    The harness plays the SUT's counterpart: it calls the SUT at PIXIT base_url and
+    listens on loopback for its pushes. Exit codes as for validate.
+    """
+    from .discovery import resolve_profile
+    from .ics import load_ics
+    from .live.runner import run_live
+
+    prof = resolve_profile(profile, list(profiles_dirs))
+    if defects and not reference:
+        raise UsageError(text("--defect 需与 --reference 一起使用", "--defect needs --reference"))
+    ics_obj = load_ics(ics, prof) if ics else None
+    pixit_data = _load_yaml(pixit, "PIXIT") if pixit else {}
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        record = run_live(prof, role=role, pixit=pixit_data, ics=ics_obj, reference=reference, defects=defects,
+                          seed=seed, now=_parse_now(now), lang=lang, pixit_dir=pixit.parent if pixit else None,
+                          pixit_source=str(pixit) if pixit else None)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    written = [] if no_record else _write_outputs(record, report_dir, output, formats, lang)
+    print_summary(record, lang, verbose)
+    out.print(f"exchanges / 交互: {len(record.get('exchanges', []))}")
+    for w in written:
+        err.print(f"wrote / 已写入 {w}", style="dim", markup=False)
+    sys.exit(record["summary"]["exit_code"])
+
+
+@main.command("reference")
+@click.argument("profile")
+@click.option("--role", required=True, help="The SUT role the reference peer plays.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=0, show_default=True, help="0: any free port.")
+@click.option("--defect", "defects", multiple=True, help="Switch on a defect (repeatable).")
+@click.option("--pixit", type=click.Path(dir_okay=False, path_type=Path), help="Secrets and settings for the peer.")
+@click.option("--list-defects", is_flag=True, help="List the defects and the requirements each breaks.")
+@profiles_dir_option
+@lang_option
+def reference_cmd(profile: str, role: str, host: str, port: int, defects: tuple[str, ...], pixit: Path | None,
+                  list_defects: bool, profiles_dirs: tuple[Path, ...], lang: str) -> None:
+    """Serve PROFILE's reference implementation of ROLE until interrupted.
+
+    Vendors develop against it; `--defect` breaks one rule at a time.
+    """
+    from .discovery import resolve_profile
+    from .live.runner import start_reference
+
+    prof = resolve_profile(profile, list(profiles_dirs))
+    if list_defects:
+        for name, breaks in sorted(prof.defects.items()):
+            out.print(f"{name}: {', '.join(breaks)}", markup=False)
+        return
+    pixit_data = _load_yaml(pixit, "PIXIT") if pixit else {}
+    peer = start_reference(prof, role, pixit=pixit_data, defects=defects, host=host, port=port)
+    stop = {"now": False}
+
+    def _stop(signum: int, frame: Any) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    out.print(f"reference peer / 参考实现: {prof.id} role={role} defects={','.join(defects) or '-'}", markup=False)
+    out.print(f"url: {peer.url}", markup=False)
+    out.print("pixit for the harness / 测试工具所需 PIXIT:", markup=False)
+    click.echo(yaml.safe_dump({**peer.pixit, "base_url": peer.url}, allow_unicode=True, sort_keys=True).rstrip())
+    sys.stdout.flush()
+    import time
+
+    try:
+        while not stop["now"]:
+            time.sleep(0.1)
+    finally:
+        peer.stop()
+        err.print("stopped / 已停止", style="dim")
 
 
 # ------------------------------------------------------------------ report

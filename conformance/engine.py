@@ -220,6 +220,7 @@ def _run_bindings(
         if spec.media_types and subject.media_type not in spec.media_types:
             continue
         call = CheckCall(binding, subject, context, scope.applicable)
+        context.current_binding = binding.id
         produced: list[Finding] = []
         try:
             for f in spec.func(call) or ():

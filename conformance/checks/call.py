@@ -49,6 +49,10 @@ class RunContext:
     lang: str = "en"
     #: folder of the PIXIT file: relative paths in PIXIT (key files) resolve against it
     pixit_dir: Path | None = None
+    #: the LiveSession of a live run (None for payload validation)
+    live: Any = None
+    #: id of the binding being evaluated (exchanges recorded now belong to it)
+    current_binding: str | None = None
 
     def pixit_path(self, value: str) -> Path:
         p = Path(value)

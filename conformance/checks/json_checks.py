@@ -46,10 +46,12 @@ def json_wellformed(call: CheckCall) -> Iterator[Finding]:
     call.subject.json()
     dups = getattr(call.subject, "json_duplicate_keys", [])
     if call.params.get("forbid_duplicate_keys") and dups:
+        # Keys are payload text: a lone surrogate ("\ud800") cannot be printed or written
+        # as UTF-8, so it is shown as its escape.
+        keys = sorted({k.encode("utf-8", "backslashreplace").decode("utf-8") for k in dups})
         yield call.fail(
-            text(f"JSON 对象含有重复的键：{', '.join(sorted(set(dups)))}",
-                 f"JSON object has duplicate keys: {', '.join(sorted(set(dups)))}"),
-            evidence={"keys": sorted(set(dups))},
+            text(f"JSON 对象含有重复的键：{', '.join(keys)}", f"JSON object has duplicate keys: {', '.join(keys)}"),
+            evidence={"keys": keys},
         )
 
 

@@ -51,6 +51,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
         self.current_check: str | None = None
+        self.current_check_fn = None  # callable giving the binding being evaluated
 
     def add_secret(self, value: Any) -> None:
         """Never write this value into a report (keys, passwords, tokens learned at run time)."""
@@ -65,7 +66,7 @@ class Recorder:
         with self._lock:
             exchange.index = len(self._items)
             if exchange.check is None:
-                exchange.check = self.current_check
+                exchange.check = self.current_check_fn() if self.current_check_fn else self.current_check
             self._items.append(exchange)
         return exchange
 
