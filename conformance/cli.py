@@ -518,5 +518,14 @@ def demo_cmd(report_dir: Path, jobs: int | None, only: tuple[str, ...], profiles
                       only=list(only) or None))
 
 
+def _register_extensions() -> None:
+    from .commands import register_all
+
+    register_all(main)
+
+
+_register_extensions()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -79,11 +79,14 @@ def collect_subjects(
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(
-                f for f in p.rglob("*")
-                if f.is_file() and any(fnmatch.fnmatch(f.name, pat) for pat in pats)
-            )
-            files.extend(found)
+            # os.walk is several times cheaper than Path.rglob + is_file per entry.
+            found: list[str] = []
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames.sort()
+                for name in filenames:
+                    if any(fnmatch.fnmatch(name, pat) for pat in pats):
+                        found.append(os.path.join(dirpath, name))
+            files.extend(Path(f) for f in sorted(found))
         elif p.exists() or p.is_symlink():
             files.append(p)
         else:

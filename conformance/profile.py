@@ -52,6 +52,19 @@ class Option:
 
 
 @dataclass(frozen=True)
+class PixitKey:
+    """One PIXIT key a profile asks the lab for (``pixit:`` in profile.yaml)."""
+
+    id: str
+    type: str
+    description: Text
+    required: bool = False
+    secret: bool = False
+    default: Any = None
+    example: Any = None
+
+
+@dataclass(frozen=True)
 class Condition:
     """One ICS condition: ``OPT``, ``!OPT`` or ``OPT=value``."""
 
@@ -136,6 +149,7 @@ class Profile:
     plugins: tuple[Path, ...] = ()
     groups: dict[str, Text] = field(default_factory=dict)
     defects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    pixit_keys: tuple[PixitKey, ...] = ()
     source: str = "bundled"
     _digest: dict[str, Any] | None = field(default=None, repr=False)
 
@@ -397,11 +411,26 @@ def _build(raw: dict[str, Any], directory: Path, file: Path, raw_text: str, sour
         plugins=tuple(plugins),
         groups={g["id"]: as_text(g["title"]) for g in raw.get("groups", [])},
         defects={k: tuple(v["breaks"]) for k, v in (raw.get("defects") or {}).items()},
+        pixit_keys=_pixit_keys(raw, file, raw_text),
         source=source,
     )
     _load_plugins(profile)
     _check_bindings(profile, file, raw_text)
     return profile
+
+
+def _pixit_keys(raw: dict[str, Any], file: Path, raw_text: str) -> tuple[PixitKey, ...]:
+    keys: list[PixitKey] = []
+    seen: set[str] = set()
+    for i, k in enumerate(raw.get("pixit") or []):
+        if k["id"] in seen:
+            raise _fail(file, text(f"重复的 PIXIT 键 “{k['id']}”", f"duplicate PIXIT key '{k['id']}'"),
+                        ["pixit", i, "id"], raw_text)
+        seen.add(k["id"])
+        keys.append(PixitKey(id=k["id"], type=k["type"], description=as_text(k["description"]),
+                             required=bool(k.get("required", False)), secret=bool(k.get("secret", False)),
+                             default=k.get("default"), example=k.get("example")))
+    return tuple(keys)
 
 
 def _load_plugins(profile: Profile) -> None:

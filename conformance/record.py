@@ -66,6 +66,7 @@ class RecordBuilder:
         self.findings: dict[str, list[dict[str, Any]]] = {r.id: [] for r in profile.requirements}
         self.counts: dict[str, dict[str, int]] = {r.id: {} for r in profile.requirements}
         self.worst: dict[str, Verdict] = {}
+        self._must = frozenset(r.id for r in profile.requirements if r.level is Level.MUST)
         self.complete = True
         self.interruption: str | None = None
 
@@ -75,7 +76,7 @@ class RecordBuilder:
 
     def add_subject(self, description: dict[str, Any], findings: list[Finding]) -> None:
         description = dict(description)
-        must = {r.id for r in self.profile.requirements if r.level is Level.MUST}
+        must = self._must
         description["verdict"] = (worst(f.verdict for f in findings if f.requirement in must) or Verdict.PASS).value
         self.subjects.append(description)
         self.add_findings(findings)

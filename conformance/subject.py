@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import json
 import re
 from collections.abc import Iterator
@@ -130,7 +131,7 @@ class Subject:
 
     @classmethod
     def from_path(cls, path: str | Path, **kw: Any) -> "Subject":
-        p = Path(path)
+        p = path if isinstance(path, Path) else Path(path)
         return cls(name=str(p), path=p, **kw)
 
     # ------------------------------------------------------------------ raw bytes
@@ -143,17 +144,17 @@ class Subject:
         assert self.path is not None
         loc = Location(file=self.name)
         try:
-            size = self.path.stat().st_size
-            if size > self.max_bytes:
-                raise SubjectError(
-                    text(
-                        f"文件过大：{size} 字节，超过上限 {self.max_bytes} 字节",
-                        f"file too large: {size} bytes, over the limit of {self.max_bytes} bytes",
-                    ),
-                    loc,
-                )
-            with self.path.open("rb") as fh:
+            with open(self.path, "rb") as fh:
                 data = fh.read(self.max_bytes + 1)
+                if len(data) > self.max_bytes:
+                    size = os.fstat(fh.fileno()).st_size
+                    raise SubjectError(
+                        text(
+                            f"文件过大：{size} 字节，超过上限 {self.max_bytes} 字节",
+                            f"file too large: {size} bytes, over the limit of {self.max_bytes} bytes",
+                        ),
+                        loc,
+                    )
         except SubjectError as exc:
             self.read_error = exc
             raise

@@ -95,7 +95,9 @@ class CheckCall:
         return random.Random(f"{self.context.seed}:{self.binding.id}:{self.subject.index}")
 
     def resolve(self, relative: str) -> Path:
-        return self.profile.resolve(relative)
+        # Resolved once per process: path lookups would otherwise cost more than validation.
+        return process_cached(("resolve", str(self.profile.directory), relative),
+                              lambda: self.profile.resolve(relative))
 
     def cached(self, key: Any, factory: Callable[[], T]) -> T:
         return process_cached(key, factory)

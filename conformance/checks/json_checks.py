@@ -108,7 +108,7 @@ def jsonschema_check(call: CheckCall) -> Iterator[Finding]:
     path = call.resolve(p["schema"])
     instance = call.subject.json()
     try:
-        validator = call.cached(("jsonschema", str(path), p.get("draft"), path.stat().st_mtime_ns),
+        validator = call.cached(("jsonschema", str(path), p.get("draft")),
                                 lambda: compile_json_schema(path, p.get("draft")))
     except Exception as exc:  # unreadable file, bad JSON, invalid schema
         yield call.error(text(f"无法加载 JSON Schema {p['schema']}：{exc}", f"cannot load JSON Schema {p['schema']}: {exc}"))

@@ -77,10 +77,10 @@ def xsd_check(call: CheckCall) -> Iterator[Finding]:
     max_errors = p.get("max_errors", 50)
     try:
         if engine == "lxml":
-            schema = call.cached(("xsd-lxml", str(path), path.stat().st_mtime_ns), lambda: compile_lxml_schema(path))
+            schema = call.cached(("xsd-lxml", str(path)), lambda: compile_lxml_schema(path))
             errors = _lxml_errors(call, schema, tree)
         else:
-            schema = call.cached(("xsd-xmlschema", str(path), version, path.stat().st_mtime_ns),
+            schema = call.cached(("xsd-xmlschema", str(path), version),
                                  lambda: compile_xmlschema(path, version))
             errors = _xmlschema_errors(call, schema, tree)
     except (SchemaLoadError, OSError) as exc:
