@@ -54,3 +54,17 @@ def test_installed_wheel_finds_its_bundled_resources(wheel: Path, tmp_path: Path
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(target / "conformance" / "_bundled")
+
+
+def test_same_profile_from_two_folders_loads_in_one_process(tmp_path: Path) -> None:
+    """An installed wheel and a checkout hold the same profile: both must load together."""
+    import shutil
+
+    from conformance import load_profile
+
+    for part in ("profiles", "schemas"):
+        shutil.copytree(ROOT / part / "dx-1.0", tmp_path / part / "dx-1.0")
+    first = load_profile(ROOT / "profiles" / "dx-1.0")
+    second = load_profile(tmp_path / "profiles" / "dx-1.0")
+    assert first.id == second.id == "dx-1.0"
+    assert first.digest()["value"] == second.digest()["value"]

@@ -48,6 +48,15 @@ class CheckSpec:
 
 
 _REGISTRY: dict[str, CheckSpec] = {}
+_PLUGIN_PACKAGE = "conformance_profile_plugins."
+
+
+def _origin(module: str) -> str:
+    """The same profile plugin loaded from two folders (a checkout and an installed
+    wheel) is one origin: its module names differ only in the path hash suffix."""
+    if module.startswith(_PLUGIN_PACKAGE):
+        return module.rsplit("_", 1)[0]
+    return module
 _LOCK = threading.Lock()
 _ENTRY_POINTS_LOADED = False
 
@@ -77,7 +86,9 @@ def register_check(
         with _LOCK:
             existing = _REGISTRY.get(name)
             if existing is not None and not replace and existing.func is not func:
-                if (existing.func.__module__, existing.func.__qualname__) != (func.__module__, func.__qualname__):
+                if (_origin(existing.func.__module__), existing.func.__qualname__) != (
+                    _origin(func.__module__), func.__qualname__
+                ):
                     raise ValueError(f"check '{name}' is already registered by {existing.func.__module__}")
             _REGISTRY[name] = spec
         return func
