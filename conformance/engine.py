@@ -24,7 +24,7 @@ from .findings import Finding, Location
 from .i18n import Text, text
 from .ics import Ics, applicability, default_ics
 from .profile import Binding, Profile
-from .subject import DEFAULT_MAX_BYTES, Subject, SubjectError
+from .subject import DEFAULT_MAX_BYTES, Subject, SubjectError, xml_syntax_error
 from .verdicts import Verdict
 
 DEFAULT_PATTERNS = {"xml": ("*.xml",), "json": ("*.json",), "text": ("*",), "binary": ("*",)}
@@ -177,12 +177,7 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             keep(_run_bindings(item, context, scope, item_bindings))
             el.clear(keep_tail=True)
     except etree.XMLSyntaxError as exc:
-        line, col = exc.position if exc.position else (exc.lineno, None)
-        msg = exc.msg or str(exc)
-        subject._xml_error = SubjectError(
-            text(f"XML 格式不良：{msg}", f"XML is not well-formed: {msg}"),
-            Location(file=subject.name, line=line or None, column=col or None),
-        )
+        subject._xml_error = xml_syntax_error(exc, subject.name)
         if count == 0:
             keep(_run_bindings(subject, context, scope, item_bindings))
     except (OSError, SubjectError) as exc:
@@ -229,10 +224,11 @@ def _run_bindings(
             for f in spec.func(call) or ():
                 produced.append(f)
         except SubjectError as exc:
+            verdict = Verdict.INCONCLUSIVE if exc.limit else spec.parse_error_verdict
             produced = [
                 Finding(
-                    r, spec.parse_error_verdict,
-                    exc.message if spec.parse_error_verdict is Verdict.FAIL else text(
+                    r, verdict,
+                    exc.message if verdict is not Verdict.INCONCLUSIVE else text(
                         f"前提条件不满足，无法判定：{exc.message['zh']}",
                         f"precondition not met, cannot decide: {exc.message['en']}",
                     ),

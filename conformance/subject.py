@@ -61,19 +61,40 @@ def _nesting_exceeds(src: str, value: Any, limit: int) -> bool:
 
 def _too_deep(name: str) -> "SubjectError":
     return SubjectError(
-        text(f"JSON 嵌套过深：超过 {MAX_JSON_DEPTH} 层", f"JSON nesting is too deep: more than {MAX_JSON_DEPTH} levels"),
-        Location(file=name),
+        text(f"JSON 嵌套过深：超过本工具上限 {MAX_JSON_DEPTH} 层", f"JSON nesting is deeper than this tool's limit of {MAX_JSON_DEPTH} levels"),
+        Location(file=name), limit=True,
     )
 
 
 class SubjectError(Exception):
     """The subject cannot be read or parsed; the message says why and where."""
 
-    def __init__(self, message: Text, location: Location | None = None, evidence: Any = None):
+    def __init__(self, message: Text, location: Location | None = None, evidence: Any = None,
+                 *, limit: bool = False):
         self.message = message
         self.location = location or Location()
         self.evidence = evidence
+        #: the harness's own limit (size, depth, digits) stopped it: no evidence against
+        #: the product, so the verdict is inconclusive rather than fail
+        self.limit = limit
         super().__init__(message["en"])
+
+
+# libxml2 messages that report its own safety limits, not a malformed document.
+_LIBXML_LIMITS = ("Excessive depth", "XML_PARSE_HUGE", "amplification", "Huge input lookup", "too large")
+
+
+def xml_syntax_error(exc: etree.XMLSyntaxError, name: str) -> SubjectError:
+    line, col = exc.position if exc.position else (exc.lineno, None)
+    msg = exc.msg or str(exc)
+    loc = Location(file=name, line=line or None, column=col or None)
+    if any(marker in msg for marker in _LIBXML_LIMITS):
+        return SubjectError(
+            text(f"超出本工具的 XML 解析上限（深度、大小或实体放大），无法判定：{msg}",
+                 f"the document exceeds this tool's XML parsing limits (depth, size or entity amplification): {msg}"),
+            loc, limit=True,
+        )
+    return SubjectError(text(f"XML 格式不良：{msg}", f"XML is not well-formed: {msg}"), loc)
 
 
 def safe_xml_parser() -> etree.XMLParser:
@@ -154,6 +175,7 @@ class Subject:
                             f"file too large: {size} bytes, over the limit of {self.max_bytes} bytes",
                         ),
                         loc,
+                        limit=True,
                     )
         except SubjectError as exc:
             self.read_error = exc
@@ -165,7 +187,8 @@ class Subject:
             raise self.read_error from None
         if len(data) > self.max_bytes:
             self.read_error = SubjectError(
-                text(f"文件过大，超过上限 {self.max_bytes} 字节", f"file too large: over {self.max_bytes} bytes"), loc
+                text(f"文件过大，超过上限 {self.max_bytes} 字节", f"file too large: over {self.max_bytes} bytes"), loc,
+                limit=True,
             )
             raise self.read_error
         self._data = data
@@ -255,12 +278,7 @@ class Subject:
             try:
                 root = etree.fromstring(data, safe_xml_parser())
             except etree.XMLSyntaxError as exc:
-                line, col = (exc.position if exc.position else (exc.lineno, None))
-                msg = exc.msg or str(exc)
-                raise SubjectError(
-                    text(f"XML 格式不良：{msg}", f"XML is not well-formed: {msg}"),
-                    Location(file=self.name, line=line or None, column=col or None),
-                ) from None
+                raise xml_syntax_error(exc, self.name) from None
             except (ValueError, LookupError) as exc:  # e.g. unknown encoding name
                 raise SubjectError(
                     text(f"无法解码 XML：{exc}", f"cannot decode XML: {exc}"), Location(file=self.name)
@@ -333,8 +351,8 @@ class Subject:
                 raise _too_deep(self.name) from None
             except ValueError as exc:  # e.g. integer with too many digits
                 raise SubjectError(
-                    text(f"JSON 数值无法处理：{exc}", f"JSON value cannot be handled: {exc}"),
-                    Location(file=self.name),
+                    text(f"JSON 数值超出本工具的处理上限：{exc}", f"a JSON value exceeds this tool's limits: {exc}"),
+                    Location(file=self.name), limit=True,
                 ) from None
             # Enforce the limit ourselves: where RecursionError strikes depends on the
             # caller's stack, and validators recurse further on what parsed.

@@ -487,3 +487,28 @@ def test_binding_conditions_are_evaluated_per_ics(xml_profile: Profile, run: Cal
                  ics=make_ics(xml_profile, options={"DIALECT": "b"}))
     assert verdicts(record)["TX-12"] == "fail"
     assert Verdict(verdicts(record)["TX-1"]) is Verdict.PASS
+
+
+def test_remote_json_schema_ref_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    """A $ref to the network is never fetched: the binding reports a clear `error`."""
+    import json as _json
+
+    from conformance import load_profile, validate
+
+    prof = tmp_path / "p"
+    (prof / "schemas").mkdir(parents=True)
+    (prof / "schemas" / "s.json").write_text(_json.dumps(
+        {"$schema": "https://json-schema.org/draft/2020-12/schema",
+         "properties": {"a": {"$ref": "http://127.0.0.1:1/remote.json"}}}), encoding="utf-8")
+    (prof / "profile.yaml").write_text(
+        "format: 1\nid: remote-ref\nversion: '1'\ntitle: t\nstandards: [{code: X, title: x}]\n"
+        "roles: [{id: r, title: r}]\nsubjects: {media_type: json}\n"
+        "requirements: [{id: R-1, clause: '1', level: MUST, text: t}]\n"
+        "checks: [{id: s, check: jsonschema, requirements: [R-1], params: {schema: s.json}}]\n", encoding="utf-8")
+    doc = tmp_path / "d.json"
+    doc.write_text('{"a": 1}', encoding="utf-8")
+    record = validate(load_profile(prof), [doc])
+    finding = record["requirements"][0]["findings"][0]
+    assert finding["verdict"] == "error"
+    assert "cannot resolve JSON Schema reference" in finding["message"]["en"]
+    assert "traceback" not in str(finding.get("evidence", ""))

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlparse
 
 from jsonschema import validators
 from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource
+from referencing.exceptions import NoSuchResource, Unresolvable
 
 from ..findings import Finding, Location
 from ..i18n import text
@@ -119,8 +119,14 @@ def jsonschema_check(call: CheckCall) -> Iterator[Finding]:
     except RecursionError:  # a recursive schema over a deep (but allowed) document
         raise SubjectError(
             text("JSON 嵌套过深，模式校验器无法处理", "JSON nesting is too deep for the schema validator"),
-            Location(file=call.subject.name),
+            Location(file=call.subject.name), limit=True,
         ) from None
+    except Unresolvable as exc:  # $ref to the network or outside the schema folder: refused
+        yield call.error(text(
+            f"无法解析 JSON Schema 引用 {exc.ref!r}（只允许模式目录内的本地文件）",
+            f"cannot resolve JSON Schema reference {exc.ref!r} (only local files beside the schema are allowed)",
+        ), evidence={"schema": p["schema"], "ref": str(exc.ref)})
+        return
     for n, err in enumerate(errors):
         if n >= p.get("max_errors", 50):
             break
