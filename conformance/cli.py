@@ -59,6 +59,56 @@ profiles_dir_option = click.option(
     "--profiles-dir", "profiles_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
     help="Extra folder of profiles (repeatable; also $CONFORMANCE_PROFILES_PATH).",
 )
+def lab_session_options(fn: Any) -> Any:
+    """Lab session and CI gating options shared by validate and run."""
+    for option in reversed((
+        click.option("--lab", help="Testing lab recorded in the run record (or in --session)."),
+        click.option("--operator", help="Person who ran the test (recorded)."),
+        click.option("--session-note", help="Free note recorded with the run."),
+        click.option("--session", "session_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="session.yaml with lab, operator, note (options win)."),
+        click.option("--waivers", "waivers_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Waiver file (YAML): listed failures are waived until they expire."),
+    )):
+        fn = option(fn)
+    return fn
+
+
+def _lab_inputs(prof: Any, lab: str | None, operator: str | None, session_note: str | None,
+                session_file: Path | None, waivers_file: Path | None, ics_obj: Any) -> tuple[dict[str, Any], Any]:
+    from .ics import default_ics
+    from .session import session_block
+    from .waivers import load_waivers
+
+    ics_dict = (ics_obj or default_ics(prof)).to_dict()
+    block = session_block(lab=lab, operator=operator, note=session_note, session_file=session_file, ics=ics_dict)
+    waivers = load_waivers(waivers_file, requirement_ids={r.id for r in prof.requirements}) if waivers_file else None
+    return block, waivers
+
+
+def _load_pixit_checked(path: Path, prof: Any, *, require: bool = True) -> dict[str, Any]:
+    from .pixit import load_pixit
+
+    data, result = load_pixit(path, prof, require=require)
+    for w in result.warnings:
+        err.print(f"[yellow]warning / 警告[/]: {path}: {both(w)}")
+    return data
+
+
+def _print_waivers(record: dict[str, Any]) -> None:
+    block = record.get("waivers")
+    if not block:
+        return
+    for rid in block.get("applied", []):
+        req = next((r for r in record["requirements"] if r["id"] == rid), {})
+        w = req.get("waiver") or {}
+        out.print(f"[blue]waived / 已豁免[/] {rid} until {w.get('expires')} ({w.get('approver')}): "
+                  f"{pick(w.get('reason'), 'en')}", highlight=False)
+    for w in block.get("expired", []):
+        out.print(f"[bold red]EXPIRED waiver / 豁免已过期[/] {w['requirement']} expired on {w['expires']} "
+                  f"({w['approver']}) — gates again / 重新计入判定", highlight=False)
+
+
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default=default_lang, show_default="from $LANG",
                            help="Language of messages and reports.")
 
@@ -285,12 +335,14 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 @click.option("--max-bytes", type=int, help="Largest payload accepted, in bytes.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing and not-applicable requirements too.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final status line.")
+@lab_session_options
 @profiles_dir_option
 @lang_option
 def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit: Path | None, report_dir: Path,
                  output: Path | None, no_record: bool, formats: tuple[str, ...], jobs: int | None, seed: int | None,
                  now: str | None, encoding: str | None, max_bytes: int | None, verbose: bool, quiet: bool,
-                 profiles_dirs: tuple[Path, ...], lang: str) -> None:
+                 lab: str | None, operator: str | None, session_note: str | None, session_file: Path | None,
+                 waivers_file: Path | None, profiles_dirs: tuple[Path, ...], lang: str) -> None:
     """Validate payload files and directories against PROFILE.
 
     Exit codes: 0 conformant, 1 not conformant, 2 usage/profile/ICS error,
@@ -303,7 +355,8 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
 
     prof = resolve_profile(profile, list(profiles_dirs))
     ics_obj = load_ics(ics, prof) if ics else None
-    pixit_data = _load_yaml(pixit, "PIXIT") if pixit else {}
+    pixit_data = _load_pixit_checked(pixit, prof) if pixit else {}
+    lab_session, waivers = _lab_inputs(prof, lab, operator, session_note, session_file, waivers_file, ics_obj)
     subjects = collect_subjects(prof, paths, encoding=encoding, max_bytes=max_bytes, relative_to=Path.cwd())
     if not subjects:
         raise UsageError(text("没有找到要校验的文件", "no files to validate were found"),
@@ -325,19 +378,28 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
 
                 record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
                                   now=_parse_now(now), jobs=n_jobs, progress=progress, lang=lang,
-                                  pixit_dir=pixit.parent if pixit else None)
+                                  pixit_dir=pixit.parent if pixit else None, waivers=waivers,
+                                  lab_session=lab_session)
         else:
             record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
-                              now=_parse_now(now), jobs=n_jobs, lang=lang, pixit_dir=pixit.parent if pixit else None)
+                              now=_parse_now(now), jobs=n_jobs, lang=lang, pixit_dir=pixit.parent if pixit else None,
+                              waivers=waivers, lab_session=lab_session)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if pixit:
         import hashlib
 
         record["pixit"] = {"source": str(pixit), "sha256": hashlib.sha256(pixit.read_bytes()).hexdigest()}
+    from .session import attach, inputs_block
+
+    attach(record, lab_session, inputs_block(
+        kind="validate", profile=prof, profiles_dirs=profiles_dirs, ics=ics, pixit=pixit, waivers=waivers_file,
+        session_file=session_file, subjects=subjects,
+        options={"encoding": encoding, "max_bytes": max_bytes, "lang": lang}))
     written = [] if no_record else _write_outputs(record, report_dir, output, formats, lang)
     if not quiet:
         print_summary(record, lang, verbose)
+        _print_waivers(record)
     else:
         out.print({0: "CONFORMANT", 1: "NOT CONFORMANT", 3: "INCONCLUSIVE"}[record["summary"]["exit_code"]])
     for w in written:
@@ -362,12 +424,14 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
 @click.option("--seed", type=int)
 @click.option("--now", help="Harness clock as ISO 8601 (default: now).")
 @click.option("-v", "--verbose", is_flag=True)
+@lab_session_options
 @profiles_dir_option
 @lang_option
 def run_cmd(profile: str, role: str | None, ics: Path | None, pixit: Path | None, reference: bool,
             defects: tuple[str, ...], report_dir: Path, output: Path | None, no_record: bool,
             formats: tuple[str, ...], seed: int | None, now: str | None, verbose: bool,
-            profiles_dirs: tuple[Path, ...], lang: str) -> None:
+            lab: str | None, operator: str | None, session_note: str | None, session_file: Path | None,
+            waivers_file: Path | None, profiles_dirs: tuple[Path, ...], lang: str) -> None:
     """Run PROFILE's live scenarios against a system under test.
 
     The harness plays the SUT's counterpart: it calls the SUT at PIXIT base_url and
@@ -381,16 +445,25 @@ def run_cmd(profile: str, role: str | None, ics: Path | None, pixit: Path | None
     if defects and not reference:
         raise UsageError(text("--defect 需与 --reference 一起使用", "--defect needs --reference"))
     ics_obj = load_ics(ics, prof) if ics else None
-    pixit_data = _load_yaml(pixit, "PIXIT") if pixit else {}
+    # Against the reference peer, the peer supplies base_url and credentials.
+    pixit_data = _load_pixit_checked(pixit, prof, require=not reference) if pixit else {}
+    lab_session, waivers = _lab_inputs(prof, lab, operator, session_note, session_file, waivers_file, ics_obj)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         record = run_live(prof, role=role, pixit=pixit_data, ics=ics_obj, reference=reference, defects=defects,
                           seed=seed, now=_parse_now(now), lang=lang, pixit_dir=pixit.parent if pixit else None,
-                          pixit_source=str(pixit) if pixit else None)
+                          pixit_source=str(pixit) if pixit else None, waivers=waivers, lab_session=lab_session)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    from .session import attach, inputs_block
+
+    attach(record, lab_session, inputs_block(
+        kind="live", profile=prof, profiles_dirs=profiles_dirs, ics=ics, pixit=pixit, waivers=waivers_file,
+        session_file=session_file, options={"role": role, "reference": reference, "defects": list(defects),
+                                            "lang": lang}))
     written = [] if no_record else _write_outputs(record, report_dir, output, formats, lang)
     print_summary(record, lang, verbose)
+    _print_waivers(record)
     out.print(f"exchanges / 交互: {len(record.get('exchanges', []))}")
     for w in written:
         err.print(f"wrote / 已写入 {w}", style="dim", markup=False)

@@ -95,9 +95,93 @@ def ics_from_dict(raw: Any, profile: Profile, *, source: str | None = None) -> I
                 text(f"缺少必须声明的选项 “{opt.id}”", f"mandatory option '{opt.id}' is not stated"),
                 file=file, path="options",
             )
+    derived = list(Draft202012Validator(ics_schema(profile)).iter_errors(raw))
+    if derived:
+        e = derived[0]
+        raise IcsError(text(f"ICS 不符合测试配置：{e.message}", f"the ICS does not fit the profile: {e.message}"),
+                       file=file, path=format_path(list(e.absolute_path)))
     options = {o.id: o.default for o in profile.options if o.default is not None}
     options.update(claimed)
     return Ics(profile=profile.id, product=dict(raw["product"]), role=role, options=options, source=source, raw=raw)
+
+
+_OPTION_SCHEMA = {"boolean": {"type": "boolean"}, "integer": {"type": "integer"}, "string": {"type": "string"},
+                  "choice": {"type": "string"}}
+
+
+def ics_schema(profile: Profile) -> dict[str, Any]:
+    """The JSON Schema (2020-12) of an ICS for ``profile``: its id, its roles, its options
+    with their types and choices, the mandatory options required, nothing else."""
+    base = engine_schema("ics.schema.json")
+    options: dict[str, Any] = {}
+    for o in profile.options:
+        prop = dict(_OPTION_SCHEMA[o.type])
+        if o.type == "choice":
+            prop["enum"] = list(o.choices)
+        prop["description"] = f"{o.title['en']} / {o.title['zh']}"
+        if o.default is not None:
+            prop["default"] = o.default
+        options[o.id] = prop
+    props = dict(base["properties"])
+    props["profile"] = {"const": profile.id}
+    props["role"] = {"enum": [r.id for r in profile.roles]}
+    props["options"] = {"type": "object", "additionalProperties": False, "properties": options,
+                        "required": [o.id for o in profile.options if o.mandatory]}
+    schema = {**base, "$id": f"urn:smartcity-conformance:ics:{profile.id}:{profile.version}",
+              "title": f"ICS of {profile.id} {profile.version}", "properties": props}
+    if any(o.mandatory for o in profile.options):
+        schema["required"] = [*base["required"], "options"]
+    return schema
+
+
+def ics_template(profile: Profile) -> str:
+    """A commented ICS for the vendor to fill in; it loads as it is (placeholders)."""
+
+    def dump(value: Any) -> str:
+        return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+
+    lines = [
+        f"# ICS (implementation conformance statement) for {profile.id} {profile.version}",
+        f"# {profile.title['en']} / {profile.title['zh']}",
+        "# What the vendor claims: product, role, supported options. It selects the requirements that apply.",
+        "# 实现一致性声明：厂商声明的产品、角色与所支持的选项，用于确定适用的要求。",
+        "# Options marked MANDATORY must be stated; an option the profile does not have is refused.",
+        "# 标为 MANDATORY（必选）的选项必须声明；测试配置没有的选项会被拒绝。",
+        f"profile: {dump(profile.id)}",
+        f"profile_version: {dump(profile.version)}",
+        "product:",
+        "  name: CHANGE-ME            # product name 产品名称",
+        "  version: 0.0.0             # product version 产品版本",
+        "  vendor: CHANGE-ME          # vendor 厂商",
+        "",
+        "# Role of the system under test 被测系统角色: " + "; ".join(
+            f"{r.id} ({r.title['en']} / {r.title['zh']})" for r in profile.roles),
+    ]
+    role = profile.default_role or profile.roles[0].id
+    lines.append(f"role: {dump(role)}")
+    lines.append("")
+    if not profile.options:
+        lines.append("# This profile has no ICS options. 本测试配置没有 ICS 选项。")
+        lines.append("options: {}")
+    else:
+        if any(o.mandatory for o in profile.options):
+            lines.append("options:")
+        else:
+            lines.append("# To claim an option, uncomment it (and drop the {}). 声明选项时取消注释（并删去 {}）。")
+            lines.append("options: {}")
+        for o in profile.options:
+            kind = o.type + (f" [{' | '.join(o.choices)}]" if o.choices else "")
+            flag = "MANDATORY 必选" if o.mandatory else "optional 可选"
+            default = "" if o.default is None else f", default 默认 {dump(o.default)}"
+            lines.append(f"  # {o.id}: {o.title['en']} / {o.title['zh']} — {kind}, {flag}{default}")
+            value = o.default
+            if value is None:
+                value = {"boolean": False, "integer": 0, "string": "", "choice": o.choices[0] if o.choices else ""}[o.type]
+            entry = f"{o.id}: {dump(value)}"
+            lines.append(f"  {entry}" if o.mandatory else f"  # {entry}")
+    lines.append("")
+    lines.append("notes: \"\"                      # anything the lab should know 其他说明")
+    return "\n".join(lines) + "\n"
 
 
 def _option_problem(kind: str, choices: tuple[str, ...], value: Any) -> Text | None:

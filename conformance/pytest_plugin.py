@@ -15,7 +15,7 @@ import json
 import os
 import warnings
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ INI = {
     "conformance_pixit": ("PIXIT file", "string"),
     "conformance_profiles_dir": ("extra profile folders", "linelist"),
     "conformance_lang": ("message language zh|en", "string"),
+    "conformance_waivers": ("waiver file (YAML)", "string"),
 }
 
 
@@ -50,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--conformance-seed", type=int, default=0, help="Seed (same on every xdist worker).")
     g.addoption("--conformance-now", help="Validator clock, ISO 8601.")
     g.addoption("--conformance-lang", choices=["zh", "en"], help="Language of failure messages.")
+    g.addoption("--conformance-waivers", help="Waiver file (YAML): listed failures pass with a warning until they expire.")
     for name, (help_, kind) in INI.items():
         parser.addini(name, help_, type=kind)  # type: ignore[arg-type]
 
@@ -61,6 +63,7 @@ _CLI = {
     "conformance_pixit": "--conformance-pixit",
     "conformance_profiles_dir": "--conformance-profiles-dir",
     "conformance_lang": "--conformance-lang",
+    "conformance_waivers": "--conformance-waivers",
 }
 
 
@@ -98,6 +101,13 @@ class _State:
             now=datetime.fromisoformat(now) if now else None, lang=self.lang, pixit_dir=self.pixit_dir,
         )
         self.scope = Applicability.of(self.profile, self.context.ics)
+        from .waivers import load_waivers
+
+        waivers_path = _opt(config, "conformance_waivers")
+        self.waivers_path = waivers_path or None
+        self.waivers = (load_waivers(waivers_path, requirement_ids={r.id for r in self.profile.requirements})
+                        if waivers_path else [])
+        self.today = date.today()
         subjects = list(_opt(config, "conformance_subjects") or [])
         self.subjects = collect_subjects(self.profile, subjects)
         self._findings: dict[int, Any] = {}
@@ -190,6 +200,18 @@ class RequirementItem(pytest.Item):
         if verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE):
             return
         lines = [f"{req.id} {req.clause} {req.level.value}: {pick(req.text, state.lang)}", f"verdict: {verdict.value}"]
+        if state.waivers:
+            from .waivers import match
+
+            active, expired = match(state.waivers, req.id, subject.name, state.today)
+            if active is not None:
+                self.user_properties.append(("waived", "true"))
+                lines.insert(1, f"waived until {active.expires} by {active.approver} / 已豁免: "
+                                f"{pick(active.reason, state.lang)}")
+                warnings.warn(ConformanceWarning("\n".join(lines)), stacklevel=1)
+                return
+            if expired is not None:
+                lines.insert(1, f"waiver EXPIRED on {expired.expires} ({expired.approver}) — gates again / 豁免已过期")
         if not found:
             lines.append("no check produced a finding for this requirement / 没有检查对该要求给出结论")
         for f in found:
@@ -278,7 +300,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     expected = len(state.profile.requirements) * len(state.subjects)
     if len(reports) < expected:
         builder.interrupted(f"only {len(reports)} of {expected} conformance items ran")
-    write_record(builder.build(), target)
+    record = builder.build()
+    if state.waivers_path:
+        from .waivers import apply_waivers
+
+        apply_waivers(record, state.waivers, today=state.today, source=state.waivers_path)
+    write_record(record, target)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from .engine import Applicability, ProgressFn, collect_subjects, evaluate_all, make_context
 from .ics import Ics, default_ics
+from .pixit import redact, secret_values
 from .profile import Profile
 from .record import RecordBuilder
 from .subject import Subject
+from .waivers import Waiver, apply_waivers
 
 
 def validate(
@@ -30,11 +32,16 @@ def validate(
     progress: ProgressFn | None = None,
     lang: str = "en",
     pixit_dir: str | Path | None = None,
+    waivers: Sequence[Waiver] | None = None,
+    waivers_today: date | None = None,
+    lab_session: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Validate files/directories (or in-memory subjects) and return the run record.
 
     An interrupt (Ctrl-C) ends the run early; the record is still returned, marked
-    incomplete.
+    incomplete. ``waivers`` (see :mod:`conformance.waivers`) are applied as of
+    ``waivers_today`` (default: today); ``lab_session`` (lab, operator, note) is recorded.
+    Values of PIXIT keys the profile marks secret are redacted from the record.
     """
     ics = ics or default_ics(profile)
     ctx = make_context(profile, ics, pixit=pixit, seed=seed, now=now, lang=lang,
@@ -57,4 +64,12 @@ def validate(
             builder.add_subject(desc, findings)
     except KeyboardInterrupt:
         builder.interrupted("interrupted by the user (SIGINT)")
-    return builder.build()
+    record = builder.build()
+    secrets = secret_values(dict(pixit or {}), profile)
+    if secrets:
+        record = redact(record, secrets)
+    if waivers is not None:
+        apply_waivers(record, list(waivers), today=waivers_today)
+    if lab_session is not None:
+        record["session"] = dict(lab_session)
+    return record

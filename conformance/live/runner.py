@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,12 @@ from ..engine import Applicability, evaluate_subject, make_context
 from ..errors import UsageError
 from ..i18n import text
 from ..ics import Ics, default_ics
+from ..pixit import redact, secret_values
 from ..profile import Profile
 from ..record import RecordBuilder
 from ..subject import Subject
 from ..verdicts import Verdict
+from ..waivers import Waiver, apply_waivers
 from .reference import ReferencePeer, get_reference, reference_roles
 from .scenario import LIVE
 from .session import LiveSession
@@ -55,6 +58,9 @@ def run_live(
     lang: str = "en",
     pixit_dir: str | Path | None = None,
     pixit_source: str | None = None,
+    waivers: Sequence[Waiver] | None = None,
+    waivers_today: date | None = None,
+    lab_session: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run every applicable live scenario; return the run record (with every exchange).
 
@@ -83,6 +89,9 @@ def run_live(
                           secret_keys=tuple(profile.raw.get("pixit_secrets", ())),
                           current_check=lambda: ctx.current_binding)
     ctx.live = session
+    secrets = secret_values(pixit, profile)
+    for value in secrets:
+        session.recorder.add_secret(value)
     scope = Applicability.of(profile, ics)
     builder = RecordBuilder(
         profile, kind="live", ics=ics.to_dict(), seed=ctx.seed, clock=ctx.now,
@@ -111,4 +120,11 @@ def run_live(
                                       "sha256": hashlib.sha256(Path(pixit_source).read_bytes()).hexdigest()}
         except OSError:
             pass
-    return builder.build()
+    record = builder.build()
+    if secrets:
+        record = redact(record, secrets)
+    if waivers is not None:
+        apply_waivers(record, list(waivers), today=waivers_today)
+    if lab_session is not None:
+        record["session"] = dict(lab_session)
+    return record

@@ -142,6 +142,7 @@ def build_context(record: Mapping[str, Any], *, lang: str = "en", max_findings: 
         "warnings": [r for r in reqs if r["warning"]],
         "requirements": reqs,
         "subjects": [_subject(s) for s in subjects],
+        "exchanges": exchanges_context(record),
         "all_verdicts": VERDICT_TEXT,
         "all_levels": LEVEL_TEXT,
     }
@@ -173,6 +174,8 @@ def _requirement(req: Mapping[str, Any], subject_names: Mapping[Any, str], max_f
         "reason": as_text(req.get("reason")) if req.get("reason") else None,
         "reconstructed": bool(req.get("reconstructed")),
         "waived": bool(req.get("waived")),
+        "waiver_expired": bool((req.get("waiver") or {}).get("expired")) and not req.get("waived"),
+        "waiver_expires": str((req.get("waiver") or {}).get("expires") or ""),
         "gating": gating,
         "warning": is_warning(req),
         "open": open_failing and verdict not in ("pass", "not_applicable"),
@@ -204,6 +207,52 @@ def _finding(f: Mapping[str, Any], subject_names: Mapping[Any, str]) -> dict[str
         "evidence": _json(f["evidence"]) if f.get("evidence") is not None else "",
         "waiver": _json(f["waiver"]) if f.get("waiver") else "",
     }
+
+
+#: Exchanges listed in the report (failing ones first); the rest are counted.
+MAX_EXCHANGES = 200
+
+
+def failing_exchange_indexes(record: Mapping[str, Any]) -> set[int]:
+    """Indexes of exchanges a fail/error/inconclusive finding points at, plus those with a reproduction."""
+    out = {int(e["index"]) for e in record.get("exchanges") or [] if e.get("reproduce") and "index" in e}
+    for req in record.get("requirements") or []:
+        for f in req.get("findings") or []:
+            ex = (f.get("location") or {}).get("exchange")
+            if isinstance(ex, int) and f.get("verdict") in ("fail", "error", "inconclusive"):
+                out.add(ex)
+    return out
+
+
+def exchanges_context(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Live exchanges for the report: failing ones (with bodies and the reproduction
+    command) first, then the others, at most MAX_EXCHANGES."""
+    items = [e for e in record.get("exchanges") or [] if isinstance(e, Mapping)]
+    failing = failing_exchange_indexes(record)
+    ordered = sorted(items, key=lambda e: (0 if e.get("index") in failing else 1, e.get("index", 0)))
+    rows = []
+    for e in ordered[:MAX_EXCHANGES]:
+        request = e.get("request") or {}
+        response = e.get("response") or {}
+        rows.append({
+            "index": e.get("index"),
+            "failing": e.get("index") in failing,
+            "direction": str(e.get("direction", "")),
+            "method": str(e.get("method", "")),
+            "url": str(e.get("url", "")),
+            "status": str(response.get("status", "")) if response else "",
+            "error": str(e.get("error") or ""),
+            "duration": f"{float(e['duration_ms']):.0f} ms" if isinstance(e.get("duration_ms"), (int, float)) else "",
+            "started_at": str(e.get("started_at") or ""),
+            "step": str(e.get("step") or ""),
+            "check": str(e.get("check") or ""),
+            "reproduce": str(e.get("reproduce") or ""),
+            "request_headers": _json(request.get("headers") or {}),
+            "request_body": str((request.get("body") or {}).get("text", "")),
+            "response_headers": _json(response.get("headers") or {}) if response else "",
+            "response_body": str((response.get("body") or {}).get("text", "")) if response else "",
+        })
+    return {"rows": rows, "total": len(items), "failing": len(failing), "omitted": max(0, len(items) - len(rows))}
 
 
 def _subject(s: Mapping[str, Any]) -> dict[str, Any]:

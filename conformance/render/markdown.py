@@ -149,6 +149,8 @@ def render_markdown(record: Mapping[str, Any], *, lang: str = "en", max_findings
         out.append("</details>")
         out.append("")
 
+    out.extend(_exchanges(record, lang))
+
     tool = record.get("tool") or {}
     digest = (profile.get("digest") or {}).get("value", "")
     foot = [f"{_esc(str(tool.get('name', '')))} {_esc(str(tool.get('version', '')))}".strip()]
@@ -161,6 +163,40 @@ def render_markdown(record: Mapping[str, Any], *, lang: str = "en", max_findings
         foot.append(f"{L('exit')} {summary['exit_code']}")
     out.append("<sub>" + " · ".join(p for p in foot if p) + "</sub>")
     return "\n".join(out) + "\n"
+
+
+#: Failing exchanges listed with their reproduction command.
+MAX_EXCHANGES = 10
+
+
+def _exchanges(record: Mapping[str, Any], lang: str) -> list[str]:
+    """Failing live exchanges with their curl reproduction (secrets stay redacted)."""
+    from .html import failing_exchange_indexes
+
+    failing = failing_exchange_indexes(record)
+    rows = [e for e in record.get("exchanges") or [] if e.get("index") in failing]
+    if not rows:
+        return []
+    out = [f"#### {pick(text(f'未通过的交互（{len(rows)}）', f'Failing exchanges ({len(rows)})'), lang)}", ""]
+    for e in rows[:MAX_EXCHANGES]:
+        response = e.get("response") or {}
+        status = response.get("status", e.get("error") or "-")
+        index, method, url = e.get("index"), str(e.get("method", "")), str(e.get("url", ""))
+        head = f"{_code(f'#{index}')} {_esc(method)} {_code(url)} → {_esc(str(status))}"
+        if e.get("step"):
+            head += f" · {_esc(str(e['step']))}"
+        out.append(f"- {head}")
+        if e.get("reproduce"):
+            cmd = str(e["reproduce"])
+            fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", cmd)), default=0) + 1)
+            out.append("")
+            out.append(f"  {fence}sh")
+            out.extend(f"  {line}" for line in cmd.splitlines())
+            out.append(f"  {fence}")
+    if len(rows) > MAX_EXCHANGES:
+        out.append(f"- … +{len(rows) - MAX_EXCHANGES}")
+    out.append("")
+    return out
 
 
 def _totals(record: Mapping[str, Any], requirements: list[Mapping[str, Any]], lang: str) -> str:
@@ -197,6 +233,10 @@ def _failing_row(req: Mapping[str, Any], lang: str, max_findings: int) -> str:
     shown = pick(VERDICT_TEXT.get(verdict, text(verdict, verdict)), lang)
     if is_gating(req):
         shown = f"**{shown}**"
+        waiver = req.get("waiver") or {}
+        if waiver.get("expired"):
+            note = pick(text(f"豁免已于 {waiver.get('expires')} 过期", f"waiver expired {waiver.get('expires')}"), lang)
+            shown += f"（{_esc(note)}）" if lang == "zh" else f" ({_esc(note)})"
     else:
         note = pick(_L["waived" if req.get("waived") else "warning"], lang)
         shown += f"（{note}）" if lang == "zh" else f" ({note})"
