@@ -187,7 +187,7 @@ def show_cmd(profile: str, profiles_dirs: tuple[Path, ...], fmt: str, lang: str)
         return
     out.print(f"[bold]{p.id}[/] {p.version} — {both(p.title)}")
     for s in p.standards:
-        out.print(f"  {s.code} {both(s.title)}" + (f" ({s.year})" if s.year else "") + ("" if s.public else "  [yellow]reconstructed / 重构文本[/]"))
+        out.print(f"  {s.code} {both(s.title)}" + (f" ({s.year})" if s.year else "") + ("" if s.public else "  [yellow]official text not public / 官方文本未公开[/]"))
     table = Table(show_lines=False)
     for col in ("id", "clause", "level", "requirement", "applies", "checks"):
         table.add_column(col, overflow="fold")

@@ -17,6 +17,7 @@ from rich.table import Table
 from .discovery import discover
 from .engine import default_jobs
 from .ics import load_ics
+from .pixit import load_pixit
 from .profile import Profile, load_profile
 from .record import write_record
 from .render import render
@@ -60,7 +61,8 @@ def _settings(profile: Profile) -> dict[str, Any]:
     if ics_file.is_file():
         settings["ics"] = load_ics(ics_file, profile)
     if pixit_file.is_file():
-        settings["pixit"] = yaml.safe_load(pixit_file.read_text(encoding="utf-8")) or {}
+        # Checked against the profile's PIXIT keys like any lab's PIXIT (required keys, types).
+        settings["pixit"], _check = load_pixit(pixit_file, profile)
         settings["pixit_base"] = str(pixit_file.parent)
     if conf.get("now"):
         now = conf["now"]

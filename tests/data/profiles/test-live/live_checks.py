@@ -39,6 +39,9 @@ def token(call):
                                  f"invalid token lifetime: {body.get('expires_in')!r}"),
                             requirement="TL-1", location=_loc(call, good))
     bad = http.post("token", json_body={"user": s.pixit["user"], "password": "wrong-" + secrets.token_hex(4)}, step="bad password")
+    leaked = _json(bad)
+    if isinstance(leaked, dict) and isinstance(leaked.get("token"), str):
+        s.secret(leaked["token"])  # a token handed out wrongly is still a credential
     if bad.status != 401:
         yield call.fail(text(f"错误口令应得到 401，实际为 {bad.status}", f"a wrong password must get 401, got {bad.status}"),
                         requirement="TL-2", location=_loc(call, bad))
