@@ -19,7 +19,11 @@ def _now() -> str:
 
 @dataclass
 class Exchange:
-    """One request/response pair, outbound (harness → SUT) or inbound (SUT → harness)."""
+    """One request/response pair, outbound (harness → SUT) or inbound (SUT → harness).
+
+    When ``error`` is set the transport broke (the status and a partial body may still
+    be there as evidence): scenarios must not judge the product on such an exchange.
+    """
 
     direction: str  # "out" | "in"
     method: str

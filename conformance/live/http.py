@@ -31,12 +31,19 @@ class HttpClient:
     """requests.Session that records every exchange, with a per-request timeout."""
 
     def __init__(self, base_url: str, recorder: Recorder, *, timeout: float = 10.0,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, max_response: int = 16 * 1024 * 1024,
+                 keep_alive: bool = False):
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.recorder = recorder
         self.timeout = timeout
+        self.max_response = max_response
         self.session = requests.Session()
         self.session.trust_env = False  # never route through a proxy from the environment
+        self.keep_alive = keep_alive
+        if not keep_alive:
+            # One connection per exchange: a peer that desynchronises a connection (a
+            # duplicated or stray response) cannot corrupt the next, unrelated exchange.
+            self.session.headers["Connection"] = "close"
         if headers:
             self.session.headers.update(headers)
 
@@ -57,13 +64,33 @@ class HttpClient:
         ex = Exchange(direction="out", method=method, url=url, request_headers=dict(prepared.headers),
                       request_body=data, step=step)
         started = time.perf_counter()
+        limit = timeout or self.timeout
         try:
-            resp = self.session.send(prepared, timeout=timeout or self.timeout, allow_redirects=False)
+            # Stream the body against a total deadline: a per-read timeout alone never
+            # fires when a hostile peer drips one byte at a time (slowloris).
+            resp = self.session.send(prepared, timeout=limit, allow_redirects=False, stream=True)
             ex.status = resp.status_code
             ex.response_headers = dict(resp.headers)
-            ex.response_body = resp.content
+            deadline = started + limit
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in resp.iter_content(8192):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > self.max_response:
+                        ex.error = f"response larger than {self.max_response} bytes"
+                        break
+                    if time.perf_counter() > deadline:
+                        ex.error = f"timeout: the response took longer than {limit} s in total"
+                        break
+            finally:
+                resp.close()
+                if not self.keep_alive:
+                    self.session.close()  # drop pooled connections: the next exchange starts afresh
+            ex.response_body = b"".join(chunks)
         except requests.Timeout as exc:
-            ex.error = f"timeout after {timeout or self.timeout} s ({type(exc).__name__})"
+            ex.error = f"timeout after {limit} s ({type(exc).__name__})"
         except requests.ConnectionError as exc:
             ex.error = f"connection failed: {_short(exc)}"
         except requests.RequestException as exc:

@@ -103,6 +103,9 @@ class LoopbackServer:
                     self.send_response(resp.status)
                     for k, v in resp.headers.items():
                         self.send_header(k, v)
+                    if (req.header("Connection") or "").lower() == "close":
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     try:

@@ -87,7 +87,8 @@ def push(call):
 def content_type(call):
     s = live_session(call)
     for ex in s.recorder:
-        if ex.direction == "out" and ex.status is not None:
+        # An exchange whose transport broke is evidence about the transport, not the product.
+        if ex.direction == "out" and ex.status is not None and ex.error is None:
             ctype = ex.response_headers.get("Content-Type", "")
             if not ctype.startswith("application/json") or _json(ex) is None:
                 yield call.fail(text(f"应答不是 JSON：{ctype}", f"the answer is not JSON: {ctype}"), location=_loc(call, ex))
@@ -98,7 +99,7 @@ def timing(call):
     s = live_session(call)
     limit = call.params.get("limit_ms", 1000)
     for ex in s.recorder:
-        if ex.direction == "out" and ex.duration_ms is not None and ex.duration_ms > limit:
+        if ex.direction == "out" and ex.error is None and ex.duration_ms is not None and ex.duration_ms > limit:
             yield call.fail(text(f"应答用时 {ex.duration_ms} 毫秒", f"answer took {ex.duration_ms} ms"), location=_loc(call, ex))
 
 
