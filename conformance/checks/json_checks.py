@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,55 @@ def compile_json_schema(path: Path, draft: str | None) -> Any:
     return cls(schema, registry=_local_registry(path), format_checker=cls.FORMAT_CHECKER)
 
 
+# jsonschema-rs validator classes by draft (draft 3 has none: the reference decides alone).
+_FAST_CLASSES = {"2020-12": "Draft202012Validator", "2019-09": "Draft201909Validator", "7": "Draft7Validator",
+                 "6": "Draft6Validator", "4": "Draft4Validator"}
+FAST_ENV = "CONFORMANCE_JSON_VALIDATOR"  # "reference" turns the fast validator off
+
+
+def _draft_of(schema: dict[str, Any], draft: str | None) -> str:
+    if draft:
+        return draft
+    uri = str(schema.get("$schema", DRAFTS["2020-12"])).rstrip("#")
+    for name, known in DRAFTS.items():
+        if known.rstrip("#") == uri:
+            return name
+    return "2020-12"
+
+
+def compile_fast_validator(path: Path, draft: str | None) -> Any:
+    """A jsonschema-rs validator for the same schema, or None where it cannot stand in.
+
+    The fast validator only decides valid/invalid; every failure is explained by the
+    reference validator (python-jsonschema), which also has the last word: the fast
+    one is trusted only when it says valid (a test asserts both agree on every fixture).
+    """
+    if os.environ.get(FAST_ENV, "").lower() == "reference":
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    name = _FAST_CLASSES.get(_draft_of(schema, draft))
+    if name is None:
+        return None
+    root = path.parent.resolve()
+
+    def retriever(uri: str) -> Any:
+        parsed = urlparse(uri)
+        target = Path(parsed.path).resolve()
+        if parsed.scheme != "file" or root not in target.parents:
+            raise ValueError(f"reference {uri} is not a local file beside the schema")
+        return json.loads(target.read_text(encoding="utf-8"))
+
+    try:
+        return getattr(jsonschema_rs, name)(schema, validate_formats=True, retriever=retriever,
+                                            base_uri=path.resolve().as_uri())
+    except Exception:  # a schema the fast validator cannot compile: the reference decides alone
+        return None
+
+
 @register_check(
     "jsonschema",
     media_types=("json",),
@@ -113,6 +163,14 @@ def jsonschema_check(call: CheckCall) -> Iterator[Finding]:
     except Exception as exc:  # unreadable file, bad JSON, invalid schema
         yield call.error(text(f"无法加载 JSON Schema {p['schema']}：{exc}", f"cannot load JSON Schema {p['schema']}: {exc}"))
         return
+    fast = call.cached(("jsonschema-rs", str(path), p.get("draft")),
+                       lambda: compile_fast_validator(path, p.get("draft")))
+    if fast is not None:
+        try:
+            if fast.is_valid(instance):
+                return  # valid: every bound requirement passes implicitly
+        except Exception:
+            pass  # e.g. a value type it does not take: let the reference decide
     src: str | None = None
     try:
         errors = sorted(validator.iter_errors(instance), key=lambda e: [str(x) for x in e.absolute_path])
