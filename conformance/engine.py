@@ -282,10 +282,12 @@ def _run_bindings(
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(profile_dir: str, source: str, ctx_state: dict[str, Any]) -> None:
-    from .profile import load_profile
+def _worker_init(profile: Profile, ctx_state: dict[str, Any]) -> None:
+    # The profile object itself travels (an API caller may have narrowed it in memory);
+    # its plugin files are imported again so their checks exist in this process.
+    from .profile import _load_plugins
 
-    profile = load_profile(profile_dir, source=source)
+    _load_plugins(profile)
     ics = Ics(**ctx_state.pop("ics"))
     scope = Applicability.of(profile, ics)
     _WORKER["context"] = RunContext(profile=profile, ics=ics, **ctx_state)
@@ -335,7 +337,7 @@ def evaluate_all(
     chunk = max(1, min(8, total // (jobs * 16) or 1))
     pool = ProcessPoolExecutor(
         max_workers=jobs, initializer=_worker_init,
-        initargs=(str(context.profile.directory), context.profile.source, state),
+        initargs=(context.profile, state),
     )
     try:
         for n, (desc, found) in enumerate(pool.map(_worker_eval, args, chunksize=chunk), 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,11 +17,13 @@ from conformance.record import validate_record
 
 PLUGIN = textwrap.dedent(
     """
-    import time
+    import os, time
+    from pathlib import Path
     from conformance.checks import register_check
 
     @register_check("slow-test-check")
     def slow(call):
+        Path(os.environ["SLOW_MARKER"]).touch()  # tells the test that checking has begun
         time.sleep(0.2)
         return ()
     """
@@ -44,12 +47,17 @@ def test_interrupted_run_writes_incomplete_record(tmp_path: Path, sig: signal.Si
     for i in range(200):
         (data / f"{i:03d}.xml").write_text("<a/>", encoding="utf-8")
     record = tmp_path / "run.json"
+    marker = tmp_path / "started"
     proc = subprocess.Popen(
         [sys.executable, "-m", "conformance.cli", "validate", str(prof), str(data), "-o", str(record),
          "-j", str(jobs), "--lang", "en"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "SLOW_MARKER": str(marker)},
     )
-    time.sleep(2.5 if jobs == 1 else 4.0)
+    deadline = time.monotonic() + 60  # start-up is slow on a loaded machine: wait for checking to begin
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(1.0 if jobs == 1 else 2.5)  # parallel results arrive in chunks of a few files
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
