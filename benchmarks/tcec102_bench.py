@@ -1,0 +1,162 @@
+"""tcec102-2016 benchmarks: static validation throughput and the live suite's wall time.
+
+    python benchmarks/tcec102_bench.py [--quick] [-n N]
+
+1. N decrypted StationInfo payloads (default 100,000; --quick 5,000) through the harness
+   (``conformance.runner.validate`` with ICS MESSAGE_TYPE=StationInfo), next to the raw
+   validators on the same payloads in the same run: python-jsonschema (the schema the
+   harness uses, compiled once) and jsonschema-rs when it is installed.
+2. N signed and encrypted request envelopes (notification_stationStatus) through the
+   harness with the PIXIT secrets (envelope schema, Sig, AES, payload schema), next to
+   the raw pipeline on the same envelopes (json.loads + envelope schema + HMAC-MD5 +
+   AES-128-CBC + payload schema, nothing else) and raw jsonschema on the envelope alone.
+3. The live suite against the local reference peers, both roles (wall time).
+
+Prints figures; asserts nothing about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from conformance.ics import ics_from_dict  # noqa: E402
+from conformance.live.runner import run_live  # noqa: E402
+from conformance.profile import load_profile  # noqa: E402
+from conformance.runner import validate  # noqa: E402
+from conformance.subject import Subject  # noqa: E402
+
+PROFILE = load_profile(ROOT / "profiles" / "tcec102-2016")  # loads the plugins
+core = sys.modules["conformance_profile_plugins.tcec102_2016_tcec_core"]
+samples = sys.modules["conformance_profile_plugins.tcec102_2016_tcec_samples"]
+SCHEMAS = ROOT / "schemas" / "tcec102-2016"
+PIXIT = {"operator_secret": "TESTONLYsecret01", "data_secret": "TESTONLYdatakey1", "data_iv": "TESTONLYdataiv01",
+         "sig_secret": "TESTONLYsigkey01"}
+
+
+def inline_schema(name: str) -> dict[str, Any]:
+    """One self-contained schema (refs to defs.schema.json made local), for jsonschema-rs."""
+    defs = json.loads((SCHEMAS / "defs.schema.json").read_text(encoding="utf-8"))["$defs"]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$defs": defs, "$ref": f"#/$defs/{name}"}
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:>10,.0f} /s  ({seconds:6.2f} s)"
+
+
+def ics(msg_type: str) -> Any:
+    return ics_from_dict({"profile": PROFILE.id, "product": {"name": "bench", "version": "1"}, "role": "provider",
+                          "options": {"MESSAGE_TYPE": msg_type}}, PROFILE)
+
+
+def bench_payloads(n: int) -> None:
+    base = samples.station_info(1)
+    blobs = []
+    for i in range(n):
+        st = copy.deepcopy(base)
+        st["StationID"] = f"ST{i:08d}"
+        st["ParkNums"] = i % 50
+        blobs.append(json.dumps(st, ensure_ascii=False).encode("utf-8"))
+    subjects = [Subject.from_bytes(f"StationInfo-{i}.json", b, media_type="json", index=i) for i, b in enumerate(blobs)]
+    print(f"\n[1] {n:,} decrypted StationInfo payloads")
+    t = time.perf_counter()
+    record = validate(PROFILE, subjects=subjects, ics=ics("StationInfo"), pixit=PIXIT, seed=0)
+    harness = time.perf_counter() - t
+    assert record["summary"]["exit_code"] == 0, record["summary"]
+    print(f"  harness (conformance validate, 1 process)   {rate(n, harness)}")
+    v = core.validator("StationInfo")
+    t = time.perf_counter()
+    bad = sum(1 for b in blobs if not v.is_valid(json.loads(b)))
+    raw = time.perf_counter() - t
+    assert bad == 0
+    print(f"  raw python-jsonschema (json.loads+is_valid) {rate(n, raw)}   harness/raw = {harness / raw:.1f}x")
+    try:
+        import jsonschema_rs
+        from importlib.metadata import version
+    except ImportError:
+        print("  jsonschema-rs: not installed (pip install jsonschema-rs)")
+        return
+    rs = jsonschema_rs.Draft202012Validator(inline_schema("StationInfo"))
+    t = time.perf_counter()
+    bad = sum(1 for b in blobs if not rs.is_valid(json.loads(b)))
+    rs_time = time.perf_counter() - t
+    assert bad == 0
+    print(f"  raw jsonschema-rs {version('jsonschema-rs'):<8} (json.loads+is_valid) {rate(n, rs_time)}"
+          f"   harness/rs = {harness / rs_time:.1f}x")
+
+
+def bench_envelopes(n: int) -> None:
+    sec = core.Secrets.from_pixit(PIXIT)
+    blobs = []
+    for i in range(n):
+        payload = {"ConnectorStatusInfo": samples.connector_status(f"EQ{i:08d}", i % 5)}
+        env = core.build_request(samples.PROVIDER_ID, payload, sec, seq=i, ts="20240501100000")
+        blobs.append(json.dumps(env).encode("utf-8"))
+    subjects = [Subject.from_bytes(f"notification_stationStatus-{i}.json", b, media_type="json", index=i)
+                for i, b in enumerate(blobs)]
+    print(f"\n[2] {n:,} signed, encrypted request envelopes (notification_stationStatus)")
+    t = time.perf_counter()
+    record = validate(PROFILE, subjects=subjects, ics=ics("auto"), pixit=PIXIT, seed=0)
+    harness = time.perf_counter() - t
+    assert record["summary"]["exit_code"] == 0, record["summary"]
+    print(f"  harness (envelope+Sig+AES+payload)          {rate(n, harness)}")
+    ev, pv = core.validator("envelope.request"), core.validator("notification_stationStatus.req")
+    t = time.perf_counter()
+    for b in blobs:
+        env = json.loads(b)
+        ok = ev.is_valid(env) and core.signature_problem(env, "request", sec.sig_secret) is None
+        ok = ok and pv.is_valid(json.loads(core.decrypt_data(env["Data"], sec.data_secret, sec.data_iv)))
+        assert ok
+    raw = time.perf_counter() - t
+    print(f"  raw pipeline (same steps, no harness)       {rate(n, raw)}   harness/raw = {harness / raw:.1f}x")
+    t = time.perf_counter()
+    assert all(ev.is_valid(json.loads(b)) for b in blobs)
+    schema_only = time.perf_counter() - t
+    print(f"  raw python-jsonschema, envelope schema only {rate(n, schema_only)}")
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return
+    schema = json.loads((SCHEMAS / "envelope.request.schema.json").read_text(encoding="utf-8"))
+    rs = jsonschema_rs.Draft202012Validator(schema)
+    t = time.perf_counter()
+    assert all(rs.is_valid(json.loads(b)) for b in blobs)
+    print(f"  raw jsonschema-rs, envelope schema only     {rate(n, time.perf_counter() - t)}")
+
+
+def bench_live() -> None:
+    print("\n[3] live suite against the local reference peers (timeout_s 2)")
+    for role in ("provider", "demander"):
+        t = time.perf_counter()
+        record = run_live(PROFILE, role=role, reference=True, pixit={"timeout_s": 2}, seed=0)
+        wall = time.perf_counter() - t
+        assert record["summary"]["exit_code"] == 0
+        print(f"  --role {role:<9} {wall:6.2f} s wall, {len(record['exchanges'])} exchanges")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="5,000 of each instead of 100,000")
+    ap.add_argument("-n", type=int, help="number of payloads and of envelopes")
+    args = ap.parse_args()
+    n = args.n or (5_000 if args.quick else 100_000)
+    import platform
+
+    print(f"tcec102-2016 benchmark: Python {platform.python_version()}, n = {n:,}")
+    bench_payloads(n)
+    bench_envelopes(n)
+    bench_live()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
