@@ -109,9 +109,10 @@ class Ctx:
         self.seq += 1
         return S.message_id(party.id, when, self.seq)
 
-    def build(self, msg_type: str = "GATE", party: Any = None, *, offset_s: float = 0, **kw: Any) -> Any:
+    def build(self, msg_type: str = "GATE", party: Any = None, *, offset_s: float = 0,
+              at: dt.datetime | None = None, **kw: Any) -> Any:
         party = party or self.a
-        when = P.now() + dt.timedelta(seconds=offset_s)
+        when = (at or P.now()) + dt.timedelta(seconds=offset_s)
         kw.setdefault("mid", self.next_id(party, when))
         kw.setdefault("nonce", P.new_nonce())
         return S.build(msg_type, party, receiver=kw.pop("receiver", self.platform_id), send=when, **kw)
@@ -266,10 +267,13 @@ def submit(call: Any) -> Iterator[Finding]:
              ("PackingGroup for class 3 (encrypted)", "DGDECL", [("<PackingGroup>II</PackingGroup>", "")])]
     for name, t, repl in rules:
         if repl is None:
-            root = c.build(t)
+            # Both builds at one instant: the body's times derive from the send time, so a
+            # second boundary between two builds would change the ATA being replaced.
+            at = P.now()
+            root = c.build(t, at=at)
             ata = root.find(f"{q('Body')}/{q('VesselArrival')}/{q('ATA')}").text
             send = M.parse_datetime(M.child_text(root.find(q("Head")), "SendTime"))
-            root = c.build(t, replace=[(f"<ATA>{ata}", f"<ATA>{M.format_datetime(send + dt.timedelta(minutes=3))}")])
+            root = c.build(t, at=at, replace=[(f"<ATA>{ata}", f"<ATA>{M.format_datetime(send + dt.timedelta(minutes=3))}")])
         else:
             root = c.build(t, replace=repl)
         yield from _expect(call, c, "PDS-P-8.2.13", name, M.serialize(root), "P008")
