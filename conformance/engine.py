@@ -114,16 +114,29 @@ def evaluate_subject(subject: Subject, context: RunContext, scope: Applicability
     return _run_bindings(subject, context, scope, context.profile.bindings)
 
 
+#: Files up to this size are parsed whole to find their document element (the tree is
+#: reused by the checks); larger ones are peeked at, so a huge batch is never loaded.
+WHOLE_PARSE_LIMIT = 8 * 1024 * 1024
+
+
 def _document_element(subject: Subject) -> str | None:
-    """Clark name of the document element, read from the first bytes only."""
+    """Clark name of the document element."""
     try:
+        size = len(subject._data) if subject._data is not None else (
+            subject.path.stat().st_size if subject.path is not None else 0)
+        if size <= WHOLE_PARSE_LIMIT:
+            try:
+                root = subject.xml().getroot()
+                return root.tag if isinstance(root.tag, str) else None
+            except SubjectError:
+                pass  # not well-formed: peek at the start (a broken batch still has its items checked)
         head = subject.head(1 << 16)
         for _event, el in etree.iterparse(
             io.BytesIO(head), events=("start",), resolve_entities=False, no_network=True, load_dtd=False,
             recover=False,
         ):
             return el.tag if isinstance(el.tag, str) else None
-    except (etree.XMLSyntaxError, SubjectError, ValueError, LookupError):
+    except (etree.XMLSyntaxError, SubjectError, ValueError, LookupError, OSError):
         return None
     return None
 
@@ -140,6 +153,7 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
     ns = dict(context.profile.raw.get("namespaces", {}))
     container_step = element_xpath(etree.Element(split.container), ns).lstrip("/")
     item_step = element_xpath(etree.Element(split.item), ns).lstrip("/")
+    subject._xml = None  # a small batch may have been parsed whole to detect it: stream it instead
     root: Any = None
     count = 0
     # Pass findings of items are summed per (binding, requirement) so a batch of a
@@ -194,6 +208,17 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
         ))
     findings.extend(_run_bindings(subject, context, scope, file_bindings))
     return findings
+
+
+_PASSED: dict[str, Text] = {}
+
+
+def _passed_text(binding_id: str) -> Text:
+    """The implicit pass message, made once per binding (it is the same for every subject)."""
+    msg = _PASSED.get(binding_id)
+    if msg is None:
+        msg = _PASSED[binding_id] = text(f"检查 {binding_id} 通过", f"check {binding_id} passed")
+    return msg
 
 
 def _run_bindings(
@@ -268,12 +293,11 @@ def _run_bindings(
             seen.add(f.requirement)
             findings.append(f)
         if spec.implicit_pass:
+            passed = _passed_text(binding.id)
             for r in targets:
                 if r not in seen:
-                    findings.append(
-                        Finding(r, Verdict.PASS, text(f"检查 {binding.id} 通过", f"check {binding.id} passed"),
-                                Location(file=subject.name), binding.id, subject.index)
-                    )
+                    findings.append(Finding(r, Verdict.PASS, passed, Location(file=subject.name), binding.id,
+                                            subject.index))
     return findings
 
 

@@ -59,8 +59,12 @@ class Finding:
     evidence: Any = None
 
     def __post_init__(self) -> None:
-        self.verdict = Verdict(self.verdict)
-        self.message = as_text(self.message)
+        # Fast path: engine-made findings already carry a Verdict and a zh/en dict.
+        if type(self.verdict) is not Verdict:
+            self.verdict = Verdict(self.verdict)
+        m = self.message
+        if type(m) is not dict or "zh" not in m or "en" not in m:
+            self.message = as_text(m)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

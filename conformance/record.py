@@ -18,7 +18,7 @@ from .findings import Finding
 from .i18n import text
 from .profile import Profile
 from .resources import engine_schema
-from .verdicts import BLOCKING, Level, Verdict, worst
+from .verdicts import BLOCKING, Level, Verdict, severity, worst
 
 RECORD_FORMAT = 1
 RECORD_SCHEMA = "run-record.schema.json"
@@ -86,7 +86,8 @@ class RecordBuilder:
             counts = self.counts.setdefault(f.requirement, {})
             counts[f.verdict.value] = counts.get(f.verdict.value, 0) + 1
             current = self.worst.get(f.requirement)
-            self.worst[f.requirement] = worst([f.verdict] + ([current] if current else []))  # type: ignore[assignment]
+            if current is None or severity(f.verdict) > severity(current):
+                self.worst[f.requirement] = f.verdict
             kept = self.findings.setdefault(f.requirement, [])
             if f.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE) and counts[f.verdict.value] > self.max_pass_findings:
                 continue

@@ -251,7 +251,7 @@ class Subject:
 
     def _precheck(self, data: bytes) -> None:
         loc = Location(file=self.name)
-        if not data.strip():
+        if not data or data.isspace():  # isspace() does not copy, unlike strip()
             raise SubjectError(text("文件为空", "the file is empty"), loc)
         head = data[:4096]
         if b"\x00" in head and not (head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE)):

@@ -32,8 +32,10 @@ _SEVERITY = {
 BLOCKING = frozenset({Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE})
 
 
-def severity(verdict: Verdict) -> int:
-    return _SEVERITY[Verdict(verdict)]
+def severity(verdict: Verdict | str) -> int:
+    # A str-valued Enum hashes and compares like its value, so "fail" and Verdict.FAIL
+    # find the same entry without a conversion.
+    return _SEVERITY[verdict]  # type: ignore[index]
 
 
 def worst(verdicts: Iterable[Verdict | str]) -> Verdict | None:
