@@ -333,8 +333,13 @@ def evaluate_all(
     *,
     jobs: int = 1,
     progress: ProgressFn | None = None,
-) -> Iterator[tuple[dict[str, Any], list[Finding]]]:
-    """Yield (subject description, findings) per subject, in order, using ``jobs`` processes."""
+) -> Iterator[tuple[dict[str, Any], list[Finding] | list[dict[str, Any]]]]:
+    """Yield (subject description, findings) per subject, in order, using ``jobs`` processes.
+
+    In parallel runs the findings arrive as record dicts (what the workers sent), which
+    ``RecordBuilder`` takes as they are: rebuilding objects only to serialise them again
+    would make the main process the bottleneck.
+    """
     total = len(subjects)
     if jobs <= 1 or total < 2 or any(s.path is None for s in subjects):
         for n, s in enumerate(subjects, 1):
@@ -358,7 +363,7 @@ def evaluate_all(
         "pixit_dir": context.pixit_dir,
     }
     args = [(s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes) for s in subjects]
-    chunk = max(1, min(8, total // (jobs * 16) or 1))
+    chunk = max(1, min(32, total // (jobs * 16) or 1))
     pool = ProcessPoolExecutor(
         max_workers=jobs, initializer=_worker_init,
         initargs=(context.profile, state),
@@ -367,7 +372,7 @@ def evaluate_all(
         for n, (desc, found) in enumerate(pool.map(_worker_eval, args, chunksize=chunk), 1):
             if progress:
                 progress(n, total, desc["name"])
-            yield desc, [Finding.from_dict(f) for f in found]
+            yield desc, found  # record dicts: the builder takes them as they are
     except BaseException:
         # Interrupted (or the consumer stopped): drop queued work instead of finishing it.
         pool.shutdown(wait=False, cancel_futures=True)

@@ -74,24 +74,32 @@ class RecordBuilder:
     #: millions of payloads keeps a record (and memory) the size of its problems.
     max_pass_findings = 20
 
-    def add_subject(self, description: dict[str, Any], findings: list[Finding]) -> None:
+    def add_subject(self, description: dict[str, Any], findings: list[Finding] | list[dict[str, Any]]) -> None:
+        """Findings as objects, or already as record dicts (from parallel workers)."""
         description = dict(description)
         must = self._must
-        description["verdict"] = (worst(f.verdict for f in findings if f.requirement in must) or Verdict.PASS).value
+        verdict = Verdict.PASS.value
+        for f in findings:
+            req, v = (f["requirement"], f["verdict"]) if type(f) is dict else (f.requirement, f.verdict.value)
+            if req in must and severity(v) > severity(verdict):
+                verdict = v
+        description["verdict"] = Verdict(verdict).value
         self.subjects.append(description)
         self.add_findings(findings)
 
-    def add_findings(self, findings: Iterable[Finding]) -> None:
+    def add_findings(self, findings: Iterable[Finding] | Iterable[dict[str, Any]]) -> None:
         for f in findings:
-            counts = self.counts.setdefault(f.requirement, {})
-            counts[f.verdict.value] = counts.get(f.verdict.value, 0) + 1
-            current = self.worst.get(f.requirement)
-            if current is None or severity(f.verdict) > severity(current):
-                self.worst[f.requirement] = f.verdict
-            kept = self.findings.setdefault(f.requirement, [])
-            if f.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE) and counts[f.verdict.value] > self.max_pass_findings:
+            as_dict = type(f) is dict
+            req, v = (f["requirement"], f["verdict"]) if as_dict else (f.requirement, f.verdict.value)  # type: ignore[index, union-attr]
+            counts = self.counts.setdefault(req, {})
+            n = counts[v] = counts.get(v, 0) + 1
+            current = self.worst.get(req)
+            if current is None or severity(v) > severity(current):
+                self.worst[req] = Verdict(v)
+            if n > self.max_pass_findings and v in ("pass", "not_applicable"):
+                self.findings.setdefault(req, [])
                 continue
-            kept.append(f.to_dict())
+            self.findings.setdefault(req, []).append(f if as_dict else f.to_dict())  # type: ignore[arg-type, union-attr]
 
     def interrupted(self, why: str) -> None:
         self.complete = False
