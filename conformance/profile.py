@@ -433,6 +433,33 @@ def _pixit_keys(raw: dict[str, Any], file: Path, raw_text: str) -> tuple[PixitKe
     return tuple(keys)
 
 
+PLUGIN_PACKAGE = "conformance_profile_plugins"
+
+
+def load_sibling(plugin_file: str | Path, name: str, *, prefix: str) -> Any:
+    """Import ``<name>.py`` beside a profile plugin file, once per process.
+
+    Profile folders are not packages, so a plugin reaches its helper modules through
+    this; the module is registered as ``conformance_profile_plugins.<prefix>_<name>``
+    so every plugin of the profile (and its tests) shares one instance.
+    """
+    modname = f"{PLUGIN_PACKAGE}.{prefix}_{name}"
+    module = sys.modules.get(modname)
+    if module is not None:
+        return module
+    spec = importlib.util.spec_from_file_location(modname, Path(plugin_file).with_name(f"{name}.py"))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {name}.py beside {plugin_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[modname]
+        raise
+    return module
+
+
 def _load_plugins(profile: Profile) -> None:
     """Import the profile's plugin files so the checks they register exist."""
     for path in profile.plugins:

@@ -28,18 +28,11 @@ from conformance.findings import Finding, Location
 from conformance.i18n import text
 from conformance.subject import SubjectError, declared_xml_encoding
 from conformance.verdicts import Verdict
+from conformance.profile import load_sibling
 
 
 def _load_sibling(name: str) -> Any:
-    modname = f"conformance_profile_plugins.dx_1_0_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, Path(__file__).with_name(f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_sibling(__file__, name, prefix="dx_1_0")
 
 
 crypto = _load_sibling("dx_crypto")

@@ -31,18 +31,11 @@ from conformance.live.scenario import LIVE
 from conformance.live.websocket import WebSocketServer, connect_websocket
 from conformance.subject import SubjectError
 from conformance.verdicts import Verdict
+from conformance.profile import load_sibling
 
 
 def _load_sibling(name: str) -> Any:
-    modname = f"conformance_profile_plugins.ocpp_1_6j_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, Path(__file__).with_name(f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_sibling(__file__, name, prefix="ocpp_1_6j")
 
 
 fr = _load_sibling("ocpp16_frames")

@@ -31,17 +31,11 @@ from conformance.findings import Finding, Location
 from conformance.i18n import text
 from conformance.live import LoopbackServer, ReferencePeer, Response, register_reference, register_scenario
 from conformance.live.scenario import live_session
+from conformance.profile import load_sibling
 
 
 def _sibling(name: str) -> Any:
-    modname = f"conformance_profile_plugins.pds_1_0_{name}"
-    if modname not in sys.modules:
-        spec = importlib.util.spec_from_file_location(modname, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[modname] = module
-        spec.loader.exec_module(module)
-    return sys.modules[modname]
+    return load_sibling(__file__, name, prefix="pds_1_0")
 
 
 P = _sibling("pds_peer")

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from conformance.profile import load_sibling
 
 from lxml import etree, isoschematron
 
@@ -22,15 +23,7 @@ SCHEMAS = HERE.parent.parent / "schemas" / "pds-1.0"
 
 
 def _sibling(name: str) -> Any:
-    modname = f"conformance_profile_plugins.pds_1_0_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_sibling(__file__, name, prefix="pds_1_0")
 
 
 crypto = _sibling("pds_crypto")

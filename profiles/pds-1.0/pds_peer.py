@@ -13,19 +13,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from conformance.profile import load_sibling
 
 from lxml import etree
 
 
 def _sibling(name: str) -> Any:
-    modname = f"conformance_profile_plugins.pds_1_0_{name}"
-    if modname not in sys.modules:
-        spec = importlib.util.spec_from_file_location(modname, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[modname] = module
-        spec.loader.exec_module(module)
-    return sys.modules[modname]
+    return load_sibling(__file__, name, prefix="pds_1_0")
 
 
 S = _sibling("pds_samples")

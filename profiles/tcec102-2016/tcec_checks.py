@@ -26,18 +26,11 @@ from conformance.checks import get_check, register_check
 from conformance.checks.call import CheckCall
 from conformance.findings import Finding, Location
 from conformance.subject import Subject
+from conformance.profile import load_sibling
 
 
 def _load_sibling(name: str) -> Any:
-    modname = f"conformance_profile_plugins.tcec102_2016_{name}"
-    if modname in sys.modules:
-        return sys.modules[modname]
-    spec = importlib.util.spec_from_file_location(modname, Path(__file__).with_name(f"{name}.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[modname] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_sibling(__file__, name, prefix="tcec102_2016")
 
 
 core = _load_sibling("tcec_core")
