@@ -268,7 +268,7 @@ def print_summary(record: dict[str, Any], lang: str, verbose: bool = False) -> N
     s = record["summary"]
     prof = record["profile"]
     out.print(f"[bold]{prof['id']} {prof['version']}[/] — {pick(prof['title'], lang)}")
-    n_subj = len(record["subjects"])
+    n_subj = (record.get("subjects_summary") or {}).get("total", len(record["subjects"]))
     out.print(f"subjects / 被测对象: {n_subj}   requirements / 要求: {s['requirements']} "
               f"(applicable / 适用 {s['applicable']})   findings / 发现: {s.get('findings', 0)}")
     shown = 0
@@ -349,7 +349,7 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
     3 no failure but error or inconclusive verdicts.
     """
     from .discovery import resolve_profile
-    from .engine import collect_subjects, default_jobs
+    from .engine import SubjectSource, default_jobs
     from .ics import load_ics
     from .runner import validate
 
@@ -357,8 +357,9 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
     ics_obj = load_ics(ics, prof) if ics else None
     pixit_data = _load_pixit_checked(pixit, prof) if pixit else {}
     lab_session, waivers = _lab_inputs(prof, lab, operator, session_note, session_file, waivers_file, ics_obj)
-    subjects = collect_subjects(prof, paths, encoding=encoding, max_bytes=max_bytes, relative_to=Path.cwd())
-    if not subjects:
+    # streamed: a folder of a million files is walked, not held in memory
+    subjects = SubjectSource(prof, paths, encoding=encoding, max_bytes=max_bytes, relative_to=Path.cwd())
+    if len(subjects) == 0:
         raise UsageError(text("没有找到要校验的文件", "no files to validate were found"),
                          path=", ".join(map(str, paths)))
     n_jobs = jobs or default_jobs()

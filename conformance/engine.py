@@ -6,8 +6,10 @@ import copy
 import fnmatch
 import io
 import os
+import re
+import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +22,7 @@ from .checks import get_check
 from .checks.call import CheckCall, RunContext
 from .checks.xmlpath import element_xpath
 from .errors import UsageError
-from .findings import Finding, Location
+from .findings import Finding, Location, passed_text
 from .i18n import Text, text
 from .ics import Ics, applicability, default_ics
 from .profile import Binding, Profile
@@ -60,6 +62,93 @@ class Applicability:
         return cls(frozenset(applicable), excluded, kinds)
 
 
+class SubjectSource:
+    """The files to validate, found lazily.
+
+    Files are named by the paths given; directories are searched recursively for the
+    profile's patterns, in sorted path order. Iterating walks the directories again and
+    makes one :class:`Subject` at a time, so a folder of a million files is never held
+    in memory; ``len()`` walks them once to count (for progress and the ETA).
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        paths: Iterable[str | Path],
+        *,
+        encoding: str | None = None,
+        max_bytes: int | None = None,
+        patterns: Sequence[str] | None = None,
+        relative_to: Path | None = None,
+    ):
+        pats = tuple(patterns or profile.patterns or DEFAULT_PATTERNS.get(profile.media_type, ("*",)))
+        self._match = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in pats)).match
+        self.paths = [Path(p) for p in paths]
+        for p in self.paths:
+            if not (p.exists() or p.is_symlink()):
+                raise UsageError(text(f"路径不存在：{p}", f"no such file or directory: {p}"))
+        self.media_type = profile.media_type
+        self.encoding = encoding or profile.encoding
+        self.max_bytes = max_bytes or profile.max_bytes or DEFAULT_MAX_BYTES
+        self.relative_to = relative_to
+        self._count: int | None = None
+
+    def files(self) -> Iterator[str]:
+        for p in self.paths:
+            if p.is_dir():
+                yield from self._walk(str(p))
+            else:
+                yield str(p)
+
+    def _walk(self, folder: str) -> Iterator[str]:
+        # Sorting names with "/" after folders gives exactly the sorted order of the
+        # full paths, folder by folder. Symlinked folders are not followed (os.walk's rule).
+        try:
+            with os.scandir(folder) as it:
+                entries = []
+                for e in it:
+                    try:
+                        is_dir = e.is_dir(follow_symlinks=False)
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        entries.append((e.name + "/", e.path, True))
+                    elif self._match(e.name) and not (e.is_symlink() and _is_dir(e.path)):
+                        entries.append((e.name, e.path, False))
+        except OSError:
+            return  # an unreadable folder is skipped, as os.walk does
+        entries.sort()
+        for _key, path, is_dir in entries:
+            if is_dir:
+                yield from self._walk(path)
+            else:
+                yield path
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = sum(1 for _ in self.files())
+        return self._count
+
+    def __iter__(self) -> Iterator[Subject]:
+        rel = self.relative_to
+        for i, f in enumerate(self.files()):
+            s = Subject(name=f, path=Path(f), media_type=self.media_type, encoding=self.encoding,
+                        max_bytes=self.max_bytes, index=i)
+            if rel is not None and os.path.isabs(f):
+                try:
+                    s.name = s.path.relative_to(rel).as_posix()  # type: ignore[union-attr]
+                except ValueError:
+                    pass
+            yield s
+
+
+def _is_dir(path: str) -> bool:
+    try:
+        return os.path.isdir(path)
+    except OSError:
+        return False
+
+
 def collect_subjects(
     profile: Profile,
     paths: Iterable[str | Path],
@@ -72,46 +161,35 @@ def collect_subjects(
     """Expand files and directories (recursively, by the profile's patterns) into subjects.
 
     With ``relative_to``, absolute paths under it are named relative to it, so reports
-    handed to a vendor do not carry the lab's local folders.
+    handed to a vendor do not carry the lab's local folders. For very many files use
+    :class:`SubjectSource`, which streams them.
     """
-    pats = tuple(patterns or profile.patterns or DEFAULT_PATTERNS.get(profile.media_type, ("*",)))
-    files: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            # os.walk is several times cheaper than Path.rglob + is_file per entry.
-            found: list[str] = []
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames.sort()
-                for name in filenames:
-                    if any(fnmatch.fnmatch(name, pat) for pat in pats):
-                        found.append(os.path.join(dirpath, name))
-            files.extend(Path(f) for f in sorted(found))
-        elif p.exists() or p.is_symlink():
-            files.append(p)
-        else:
-            raise UsageError(text(f"路径不存在：{p}", f"no such file or directory: {p}"))
-    limit = max_bytes or profile.max_bytes or DEFAULT_MAX_BYTES
-    subjects = []
-    for i, f in enumerate(files):
-        s = Subject.from_path(f, media_type=profile.media_type, encoding=encoding or profile.encoding,
-                              max_bytes=limit, index=i)
-        if relative_to is not None and f.is_absolute():
-            try:
-                s.name = f.relative_to(relative_to).as_posix()
-            except ValueError:
-                pass
-        subjects.append(s)
-    return subjects
+    return list(SubjectSource(profile, paths, encoding=encoding, max_bytes=max_bytes, patterns=patterns,
+                              relative_to=relative_to))
+
+
+#: (requirement, binding id) of a check's implicit pass: counted, and turned into a
+#: finding only when the record keeps it (the first few per requirement)
+Pass = tuple[str, str]
 
 
 def evaluate_subject(subject: Subject, context: RunContext, scope: Applicability) -> list[Finding]:
     """Run every applicable binding on one subject; never raises."""
+    findings, passes = evaluate_compact(subject, context, scope)
+    for req, check in passes:
+        findings.append(Finding(req, Verdict.PASS, passed_text(check), Location(file=subject.name), check,
+                                subject.index))
+    return findings
+
+
+def evaluate_compact(subject: Subject, context: RunContext, scope: Applicability) -> tuple[list[Finding], list[Pass]]:
+    """Like :func:`evaluate_subject`, with implicit passes as (requirement, binding) pairs:
+    a bulk run over millions of payloads then builds no object for a check that passed."""
     split = context.profile.split
     if split is not None and subject.media_type == "xml" and subject.xpath_root is None:
         if _document_element(subject) == split.container:
             return _evaluate_batch(subject, context, scope)
-    return _run_bindings(subject, context, scope, context.profile.bindings)
+    return _run_steps(subject, context, _plan(context, scope, "all"), scope.applicable)
 
 
 #: Files up to this size are parsed whole to find their document element (the tree is
@@ -141,14 +219,13 @@ def _document_element(subject: Subject) -> str | None:
     return None
 
 
-def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability) -> list[Finding]:
+def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability) -> tuple[list[Finding], list[Pass]]:
     """A batch file: stream it, check each item on its own, then run the file checks on
     a skeleton of the file (the container with emptied items), so memory does not grow
     with the size of the items."""
     split = context.profile.split
     assert split is not None
-    file_bindings = [b for b in context.profile.bindings if b.id in split.file_checks]
-    item_bindings = [b for b in context.profile.bindings if b.id not in split.file_checks]
+    item_steps = _plan(context, scope, "item")
     findings: list[Finding] = []
     ns = dict(context.profile.raw.get("namespaces", {}))
     container_step = element_xpath(etree.Element(split.container), ns).lstrip("/")
@@ -160,13 +237,17 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
     # million roots yields its failures plus one pass line per rule, not a million.
     passes: dict[tuple[str | None, str], int] = {}
 
-    def keep(found: list[Finding]) -> None:
-        for f in found:
+    def keep(found: tuple[list[Finding], list[Pass]]) -> None:
+        explicit, implicit = found
+        for f in explicit:
             if f.verdict is Verdict.PASS and f.evidence is None:
                 key = (f.check, f.requirement)
                 passes[key] = passes.get(key, 0) + 1
             else:
                 findings.append(f)
+        for req, check in implicit:
+            key = (check, req)
+            passes[key] = passes.get(key, 0) + 1
 
     source: Any = str(subject.path) if subject.path is not None and subject._data is None else io.BytesIO(subject.data())
     try:
@@ -188,12 +269,12 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             )
             item._xml = etree.ElementTree(copy.deepcopy(el))
             item._data = b""  # item checks work on the tree; file-level bytes checks are file_checks
-            keep(_run_bindings(item, context, scope, item_bindings))
+            keep(_run_steps(item, context, item_steps, scope.applicable))
             el.clear(keep_tail=True)
     except etree.XMLSyntaxError as exc:
         subject._xml_error = xml_syntax_error(exc, subject.name)
         if count == 0:
-            keep(_run_bindings(subject, context, scope, item_bindings))
+            keep(_run_steps(subject, context, item_steps, scope.applicable))
     except (OSError, SubjectError) as exc:
         message = exc.message if isinstance(exc, SubjectError) else text(f"无法读取文件：{exc}", f"cannot read file: {exc}")
         subject.read_error = subject._xml_error = SubjectError(message, Location(file=subject.name))
@@ -206,48 +287,61 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             text(f"检查 {check} 在 {n} 个条目上通过", f"check {check} passed on {n} item(s)"),
             Location(file=subject.name), check, subject.index, {"items": n},
         ))
-    findings.extend(_run_bindings(subject, context, scope, file_bindings))
-    return findings
+    file_findings, file_passes = _run_steps(subject, context, _plan(context, scope, "file"), scope.applicable)
+    findings.extend(file_findings)
+    return findings, file_passes
 
 
-_PASSED: dict[str, Text] = {}
+@dataclass(frozen=True)
+class _Step:
+    """One binding as a run evaluates it: resolved once per run, not once per subject."""
+
+    binding: Binding
+    spec: Any  # CheckSpec, or None when the check vanished
+    targets: tuple[str, ...]
 
 
-def _passed_text(binding_id: str) -> Text:
-    """The implicit pass message, made once per binding (it is the same for every subject)."""
-    msg = _PASSED.get(binding_id)
-    if msg is None:
-        msg = _PASSED[binding_id] = text(f"检查 {binding_id} 通过", f"check {binding_id} passed")
-    return msg
-
-
-def _run_bindings(
-    subject: Subject, context: RunContext, scope: Applicability, bindings: Iterable[Binding]
-) -> list[Finding]:
+def _plan(context: RunContext, scope: Applicability, part: str) -> list[_Step]:
+    """The bindings of ``part`` ("all", "item" or "file" of a batch) that apply in this run."""
+    key = (part, scope.applicable)
+    steps = context.plans.get(key)
+    if steps is not None:
+        return steps
     profile = context.profile
-    findings: list[Finding] = []
+    bindings: Iterable[Binding] = profile.bindings
+    if part != "all":
+        assert profile.split is not None
+        file_checks = profile.split.file_checks
+        bindings = [b for b in profile.bindings if (b.id in file_checks) == (part == "file")]
+    steps = []
     for binding in bindings:
-        targets = [r for r in binding.requirements if r in scope.applicable]
-        if not targets:
+        targets = tuple(r for r in binding.requirements if r in scope.applicable)
+        if not targets or not all(c.holds(context.ics.options) for c in binding.conditions):
             continue
-        if not all(c.holds(context.ics.options) for c in binding.conditions):
-            continue
-        spec = get_check(binding.check)
-        loc = Location(file=subject.name)
+        steps.append(_Step(binding, get_check(binding.check), targets))
+    context.plans[key] = steps
+    return steps
+
+
+def _run_steps(subject: Subject, context: RunContext, steps: list[_Step],
+               applicable: frozenset[str]) -> tuple[list[Finding], list[Pass]]:
+    findings: list[Finding] = []
+    passes: list[Pass] = []
+    media_type = subject.media_type
+    for step in steps:
+        binding, spec, targets = step.binding, step.spec, step.targets
         if spec is None:  # profile validation prevents this unless a plugin vanished
             findings.extend(
                 Finding(r, Verdict.ERROR, text(f"未知检查 {binding.check}", f"unknown check {binding.check}"),
-                        loc, binding.id, subject.index) for r in targets
+                        Location(file=subject.name), binding.id, subject.index) for r in targets
             )
             continue
-        if spec.media_types and subject.media_type not in spec.media_types:
+        if spec.media_types and media_type not in spec.media_types:
             continue
-        call = CheckCall(binding, subject, context, scope.applicable)
+        call = CheckCall(binding, subject, context, applicable)
         context.current_binding = binding.id
-        produced: list[Finding] = []
         try:
-            for f in spec.func(call) or ():
-                produced.append(f)
+            produced = list(spec.func(call) or ())
         except SubjectError as exc:
             verdict = Verdict.INCONCLUSIVE if exc.limit else spec.parse_error_verdict
             produced = [
@@ -262,19 +356,24 @@ def _run_bindings(
                 for r in targets
             ]
         except Exception as exc:  # the harness broke, not the product
+            loc = Location(file=subject.name)
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=8)
-            produced.append(
+            produced = [
                 Finding(
                     targets[0], Verdict.ERROR,
                     text(f"检查 {binding.id} 内部错误：{exc!r}", f"check {binding.id} raised an internal error: {exc!r}"),
                     loc, binding.id, subject.index, {"traceback": "".join(tb)[-4000:]},
                 )
-            )
+            ]
             produced.extend(
                 Finding(r, Verdict.ERROR, text("同一检查内部错误", "the same check raised an internal error"),
                         loc, binding.id, subject.index)
                 for r in targets[1:]
             )
+        if not produced:
+            if spec.implicit_pass:
+                passes.extend((r, binding.id) for r in targets)
+            continue
         seen = set()
         for f in produced:
             f.check = f.check or binding.id
@@ -288,17 +387,13 @@ def _run_bindings(
                          f"check {binding.id} reported requirement {f.requirement}, which it is not bound to"),
                     f.location, binding.id, subject.index,
                 )
-            if f.requirement not in scope.applicable:
+            if f.requirement not in applicable:
                 continue
             seen.add(f.requirement)
             findings.append(f)
         if spec.implicit_pass:
-            passed = _passed_text(binding.id)
-            for r in targets:
-                if r not in seen:
-                    findings.append(Finding(r, Verdict.PASS, passed, Location(file=subject.name), binding.id,
-                                            subject.index))
-    return findings
+            passes.extend((r, binding.id) for r in targets if r not in seen)
+    return findings, passes
 
 
 # ---------------------------------------------------------------- parallel workers
@@ -306,11 +401,15 @@ def _run_bindings(
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(profile: Profile, ctx_state: dict[str, Any]) -> None:
+def _worker_init(profile: Profile | None, ctx_state: dict[str, Any] | None, max_pass: int) -> None:
+    _WORKER["max_pass"] = max_pass
+    if profile is None:  # forked from a parent that has set everything up already
+        return
     # The profile object itself travels (an API caller may have narrowed it in memory);
     # its plugin files are imported again so their checks exist in this process.
     from .profile import _load_plugins
 
+    assert ctx_state is not None
     _load_plugins(profile)
     ics = Ics(**ctx_state.pop("ics"))
     scope = Applicability.of(profile, ics)
@@ -318,67 +417,141 @@ def _worker_init(profile: Profile, ctx_state: dict[str, Any]) -> None:
     _WORKER["scope"] = scope
 
 
-def _worker_eval(args: tuple[int, str, str, str, str | None, int]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    index, name, path, media_type, encoding, max_bytes = args
-    subject = Subject.from_path(path, media_type=media_type, encoding=encoding, max_bytes=max_bytes, index=index)
-    subject.name = name
-    findings = evaluate_subject(subject, _WORKER["context"], _WORKER["scope"])
-    return subject.describe(), [f.to_dict() for f in findings]
+def _worker_chunk(args: list[tuple[int, str, str, str, str | None, int]]) -> dict[str, Any]:
+    """Evaluate a chunk of files and return its tally: subject descriptions, counts per
+    requirement and verdict, and the findings a record keeps. The main process merges
+    tallies, so its work per chunk does not grow with the number of findings."""
+    from .record import Tally
+
+    context, scope = _WORKER["context"], _WORKER["scope"]
+    tally = Tally(context.profile, max_pass_findings=_WORKER["max_pass"])
+    for index, name, path, media_type, encoding, max_bytes in args:
+        subject = Subject(name=name, path=Path(path), media_type=media_type, encoding=encoding,
+                          max_bytes=max_bytes, index=index)
+        findings, passes = evaluate_compact(subject, context, scope)
+        tally.add_subject(subject.describe(), findings, passes)
+    return tally.state()
 
 
-def evaluate_all(
-    subjects: Sequence[Subject],
+def evaluate_into(
+    tally: Any,
+    subjects: Iterable[Subject],
     context: RunContext,
     scope: Applicability,
     *,
     jobs: int = 1,
+    total: int | None = None,
     progress: ProgressFn | None = None,
-) -> Iterator[tuple[dict[str, Any], list[Finding] | list[dict[str, Any]]]]:
-    """Yield (subject description, findings) per subject, in order, using ``jobs`` processes.
-
-    In parallel runs the findings arrive as record dicts (what the workers sent), which
-    ``RecordBuilder`` takes as they are: rebuilding objects only to serialise them again
-    would make the main process the bottleneck.
-    """
-    total = len(subjects)
-    if jobs <= 1 or total < 2 or any(s.path is None for s in subjects):
-        for n, s in enumerate(subjects, 1):
-            findings = evaluate_subject(s, context, scope)
-            desc = s.describe()
-            # Keep memory flat on long runs, but leave the subject reusable: an in-memory
-            # subject has nowhere to re-read its bytes from, and a dropped JSON value must
-            # be parsed again rather than served from the cache as None.
-            if s.path is not None:
-                s._data = None
-            s._xml = s._json = None
-            s._json_loaded = False
-            if progress:
-                progress(n, total, s.name)
-            yield desc, findings
+) -> None:
+    """Evaluate ``subjects`` in order into ``tally`` (a :class:`conformance.record.Tally`),
+    using ``jobs`` processes. ``subjects`` may be a stream (see :class:`SubjectSource`):
+    nothing is kept per subject but its description in the tally."""
+    if total is None:
+        total = len(subjects) if isinstance(subjects, Sized) else 0
+    it = iter(subjects)
+    if jobs > 1 and total >= 2 * jobs:
+        _evaluate_parallel(tally, it, context, scope, jobs=jobs, total=total, progress=progress)
         return
-    state = {
-        "ics": {"profile": context.ics.profile, "product": context.ics.product, "role": context.ics.role,
-                "options": context.ics.options, "source": context.ics.source},
-        "pixit": context.pixit, "seed": context.seed, "now": context.now, "lang": context.lang,
-        "pixit_dir": context.pixit_dir,
-    }
-    args = [(s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes) for s in subjects]
-    chunk = max(1, min(32, total // (jobs * 16) or 1))
-    pool = ProcessPoolExecutor(
-        max_workers=jobs, initializer=_worker_init,
-        initargs=(context.profile, state),
-    )
-    try:
-        for n, (desc, found) in enumerate(pool.map(_worker_eval, args, chunksize=chunk), 1):
+    for n, s in enumerate(it, 1):
+        _evaluate_one(tally, s, context, scope)
+        if progress:
+            progress(n, total, s.name)
+
+
+def _evaluate_one(tally: Any, s: Subject, context: RunContext, scope: Applicability) -> None:
+    findings, passes = evaluate_compact(s, context, scope)
+    tally.add_subject(s.describe(), findings, passes)
+    # Keep memory flat on long runs, but leave the subject reusable: an in-memory
+    # subject has nowhere to re-read its bytes from, and a dropped JSON value must
+    # be parsed again rather than served from the cache as None.
+    if s.path is not None:
+        s._data = None
+    s._xml = s._json = None
+    s._json_loaded = False
+
+
+def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, scope: Applicability, *,
+                       jobs: int, total: int, progress: ProgressFn | None) -> None:
+    import multiprocessing
+
+    done = 0
+    # The first subject is evaluated here, before the workers start: it loads the
+    # plugins and compiles the schemas, and forked workers inherit them ready to use.
+    pending: list[Subject] = []
+    for s in it:
+        if s.path is None:  # in-memory subjects cannot travel by path: evaluate them here
+            _evaluate_one(tally, s, context, scope)
+            done += 1
             if progress:
-                progress(n, total, desc["name"])
-            yield desc, found  # record dicts: the builder takes them as they are
+                progress(done, total, s.name)
+            continue
+        pending.append(s)
+        break
+    if pending:
+        _evaluate_one(tally, pending[0], context, scope)
+        done += 1
+        if progress:
+            progress(done, total, pending[0].name)
+    # Fork when this process is single-threaded (the command line): workers then start
+    # in milliseconds with everything loaded. Otherwise each worker sets itself up.
+    forked = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if forked:
+        _WORKER.update(context=context, scope=scope)
+        mp = multiprocessing.get_context("fork")
+        init_args: tuple[Any, ...] = (None, None, tally.max_pass_findings)
+    else:  # pragma: no cover - non-POSIX
+        mp = multiprocessing.get_context()
+        state = {
+            "ics": {"profile": context.ics.profile, "product": context.ics.product, "role": context.ics.role,
+                    "options": context.ics.options, "source": context.ics.source},
+            "pixit": context.pixit, "seed": context.seed, "now": context.now, "lang": context.lang,
+            "pixit_dir": context.pixit_dir,
+        }
+        init_args = (context.profile, state, tally.max_pass_findings)
+    # Chunks: big enough that the main process only merges tallies, small enough to
+    # keep both workers busy to the end and the progress bar moving.
+    size = max(1, min(256, (total - done) // (jobs * 8) or 1))
+
+    def chunks() -> Iterator[list[tuple[int, str, str, str, str | None, int]]]:
+        batch: list[tuple[int, str, str, str, str | None, int]] = []
+        for s in it:
+            if s.path is None:
+                continue  # cannot happen for collected files; in-memory runs are serial
+            batch.append((s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp, initializer=_worker_init, initargs=init_args)
+    try:
+        window: list[Any] = []
+        source = chunks()
+        # A bounded window of chunks in flight: the input is streamed, not queued whole.
+        for batch in source:
+            window.append(pool.submit(_worker_chunk, batch))
+            if len(window) >= jobs * 4:
+                done = _merge_first(tally, window, done, total, progress)
+        while window:
+            done = _merge_first(tally, window, done, total, progress)
     except BaseException:
         # Interrupted (or the consumer stopped): drop queued work instead of finishing it.
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     else:
         pool.shutdown()
+    finally:
+        _WORKER.clear()
+
+
+def _merge_first(tally: Any, window: list[Any], done: int, total: int, progress: ProgressFn | None) -> int:
+    state = window.pop(0).result()
+    tally.merge(state)
+    done += len(state["subjects"]) if "subjects" in state else 0
+    if progress and state.get("last"):
+        progress(done, total, state["last"])
+    return done
 
 
 def default_jobs() -> int:

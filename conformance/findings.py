@@ -92,3 +92,23 @@ class Finding:
             subject=data.get("subject"),
             evidence=data.get("evidence"),
         )
+
+
+_PASSED: dict[str, dict[str, str]] = {}
+
+
+def passed_text(check: str) -> dict[str, str]:
+    """The implicit pass message of a check binding, made once per binding."""
+    msg = _PASSED.get(check)
+    if msg is None:
+        msg = _PASSED[check] = {"zh": f"检查 {check} 通过", "en": f"check {check} passed"}
+    return msg
+
+
+def implicit_pass(requirement: str, check: str, file: str | None, subject: int | None) -> dict[str, Any]:
+    """The record form of a check's implicit pass (what ``Finding.to_dict`` would give)."""
+    out: dict[str, Any] = {"requirement": requirement, "verdict": "pass", "message": dict(passed_text(check)),
+                           "location": {"file": file} if file is not None else {}, "check": check}
+    if subject is not None:
+        out["subject"] = subject
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from ._version import __version__
-from .findings import Finding
+from .findings import Finding, implicit_pass
 from .i18n import text
 from .profile import Profile
 from .resources import engine_schema
@@ -45,12 +45,128 @@ def tool_info() -> dict[str, Any]:
     }
 
 
-class RecordBuilder:
+class Tally:
+    """Findings of a run as they arrive: per requirement, the count of each verdict, the
+    worst verdict and the findings kept; and one description per subject.
+
+    Parallel workers each fill a tally for a chunk of subjects and send its
+    :meth:`state`; the main process :meth:`merge` them in order, which gives exactly
+    what one tally fed every subject in order would hold.
+    """
+
+    #: pass findings kept per requirement; the rest are only counted, so a run over
+    #: millions of payloads keeps a record (and memory) the size of its problems.
+    max_pass_findings = 20
+
+    #: subjects listed one by one; past this, subjects that passed are only counted, so
+    #: memory and the record stay the size of the problems on a run over millions of files
+    max_listed_subjects = 100_000
+
+    def __init__(self, profile: Profile, *, max_pass_findings: int | None = None,
+                 max_listed_subjects: int | None = None):
+        if max_pass_findings is not None:
+            self.max_pass_findings = max_pass_findings
+        if max_listed_subjects is not None:
+            self.max_listed_subjects = max_listed_subjects
+        self.subjects: list[dict[str, Any]] = []
+        self.subjects_total = 0
+        self.unlisted_pass = 0
+        self.findings: dict[str, list[dict[str, Any]]] = {r.id: [] for r in profile.requirements}
+        self.counts: dict[str, dict[str, int]] = {r.id: {} for r in profile.requirements}
+        self.worst: dict[str, str] = {}
+        self._must = frozenset(r.id for r in profile.requirements if r.level is Level.MUST)
+
+    def add_subject(self, description: dict[str, Any], findings: Sequence[Finding] | Sequence[dict[str, Any]],
+                    passes: Sequence[tuple[str, str]] = ()) -> None:
+        """Findings as objects or as record dicts; ``passes`` are implicit passes as
+        (requirement, check) pairs (see :func:`conformance.engine.evaluate_compact`)."""
+        description = dict(description)
+        must = self._must
+        verdict = "pass"
+        for f in findings:
+            req, v = (f["requirement"], f["verdict"]) if type(f) is dict else (f.requirement, f.verdict.value)  # type: ignore[index, union-attr]
+            if req in must and severity(v) > severity(verdict):
+                verdict = v
+        description["verdict"] = verdict
+        self._list([description])
+        self.add_findings(findings)
+        if passes:
+            self.add_passes(passes, description.get("name"), description.get("index"))
+
+    def _list(self, descriptions: list[dict[str, Any]]) -> None:
+        self.subjects_total += len(descriptions)
+        room = self.max_listed_subjects - len(self.subjects)
+        if room >= len(descriptions):
+            self.subjects.extend(descriptions)
+            return
+        for d in descriptions:
+            if room > 0 or d.get("verdict") != "pass":
+                self.subjects.append(d)
+                room -= 1
+            else:
+                self.unlisted_pass += 1
+
+    def add_findings(self, findings: Iterable[Finding] | Iterable[dict[str, Any]]) -> None:
+        for f in findings:
+            as_dict = type(f) is dict
+            req, v = (f["requirement"], f["verdict"]) if as_dict else (f.requirement, f.verdict.value)  # type: ignore[index, union-attr]
+            counts = self.counts.setdefault(req, {})
+            n = counts[v] = counts.get(v, 0) + 1
+            current = self.worst.get(req)
+            if current is None or severity(v) > severity(current):
+                self.worst[req] = v
+            if n > self.max_pass_findings and v in ("pass", "not_applicable"):
+                self.findings.setdefault(req, [])
+                continue
+            self.findings.setdefault(req, []).append(f if as_dict else f.to_dict())  # type: ignore[arg-type, union-attr]
+
+    def add_passes(self, passes: Iterable[tuple[str, str]], file: str | None, subject: int | None) -> None:
+        cap = self.max_pass_findings
+        for req, check in passes:
+            counts = self.counts.setdefault(req, {})
+            n = counts["pass"] = counts.get("pass", 0) + 1
+            if req not in self.worst:
+                self.worst[req] = "pass"
+            if n <= cap:
+                self.findings.setdefault(req, []).append(implicit_pass(req, check, file, subject))
+
+    def state(self) -> dict[str, Any]:
+        """Plain data for another process to :meth:`merge`."""
+        return {"subjects": self.subjects, "counts": {k: v for k, v in self.counts.items() if v},
+                "worst": self.worst, "findings": {k: v for k, v in self.findings.items() if v},
+                "last": self.subjects[-1]["name"] if self.subjects else None}
+
+    def merge(self, state: dict[str, Any]) -> None:
+        """Add a tally made after everything this one holds."""
+        self._list(state["subjects"])
+        cap = self.max_pass_findings
+        for req, counts in state["counts"].items():
+            mine = self.counts.setdefault(req, {})
+            # how many pass / not_applicable findings are kept already (at most the cap)
+            kept = {v: min(mine.get(v, 0), cap) for v in ("pass", "not_applicable")}
+            for v, n in counts.items():
+                mine[v] = mine.get(v, 0) + n
+            worst = state["worst"][req]
+            current = self.worst.get(req)
+            if current is None or severity(worst) > severity(current):
+                self.worst[req] = worst
+            target = self.findings.setdefault(req, [])
+            for f in state["findings"].get(req, ()):
+                v = f["verdict"]
+                if v in kept:
+                    if kept[v] >= cap:
+                        continue
+                    kept[v] += 1
+                target.append(f)
+
+
+class RecordBuilder(Tally):
     """Accumulates findings per requirement while a run goes, then writes the record."""
 
     def __init__(self, profile: Profile, *, kind: str, ics: dict[str, Any], seed: int, clock: datetime,
                  applicable: Iterable[str], excluded: dict[str, tuple[dict[str, str], bool]],
                  extra: dict[str, Any] | None = None, exclusion_kinds: dict[str, str] | None = None):
+        super().__init__(profile)
         self.profile = profile
         self.kind = kind
         self.ics = ics
@@ -62,44 +178,8 @@ class RecordBuilder:
         self.exclusion_kinds = exclusion_kinds or {}
         self.started_at = _now()
         self.run_id = str(uuid.uuid4())
-        self.subjects: list[dict[str, Any]] = []
-        self.findings: dict[str, list[dict[str, Any]]] = {r.id: [] for r in profile.requirements}
-        self.counts: dict[str, dict[str, int]] = {r.id: {} for r in profile.requirements}
-        self.worst: dict[str, Verdict] = {}
-        self._must = frozenset(r.id for r in profile.requirements if r.level is Level.MUST)
         self.complete = True
         self.interruption: str | None = None
-
-    #: pass findings kept per requirement; the rest are only counted, so a run over
-    #: millions of payloads keeps a record (and memory) the size of its problems.
-    max_pass_findings = 20
-
-    def add_subject(self, description: dict[str, Any], findings: list[Finding] | list[dict[str, Any]]) -> None:
-        """Findings as objects, or already as record dicts (from parallel workers)."""
-        description = dict(description)
-        must = self._must
-        verdict = Verdict.PASS.value
-        for f in findings:
-            req, v = (f["requirement"], f["verdict"]) if type(f) is dict else (f.requirement, f.verdict.value)
-            if req in must and severity(v) > severity(verdict):
-                verdict = v
-        description["verdict"] = Verdict(verdict).value
-        self.subjects.append(description)
-        self.add_findings(findings)
-
-    def add_findings(self, findings: Iterable[Finding] | Iterable[dict[str, Any]]) -> None:
-        for f in findings:
-            as_dict = type(f) is dict
-            req, v = (f["requirement"], f["verdict"]) if as_dict else (f.requirement, f.verdict.value)  # type: ignore[index, union-attr]
-            counts = self.counts.setdefault(req, {})
-            n = counts[v] = counts.get(v, 0) + 1
-            current = self.worst.get(req)
-            if current is None or severity(v) > severity(current):
-                self.worst[req] = Verdict(v)
-            if n > self.max_pass_findings and v in ("pass", "not_applicable"):
-                self.findings.setdefault(req, [])
-                continue
-            self.findings.setdefault(req, []).append(f if as_dict else f.to_dict())  # type: ignore[arg-type, union-attr]
 
     def interrupted(self, why: str) -> None:
         self.complete = False
@@ -125,7 +205,7 @@ class RecordBuilder:
                 entry["tested"] = True
                 counts = dict(self.counts.get(req.id, {}))
                 if found:
-                    entry["verdict"] = self.worst[req.id].value
+                    entry["verdict"] = self.worst[req.id]
                 else:
                     entry["verdict"] = Verdict.ERROR.value
                     found = [{
@@ -162,6 +242,8 @@ class RecordBuilder:
             "started_at": self.started_at,
             "finished_at": _now(),
             "subjects": self.subjects,
+            **({"subjects_summary": {"total": self.subjects_total, "listed": len(self.subjects),
+                                     "unlisted_pass": self.unlisted_pass}} if self.unlisted_pass else {}),
             "summary": summary,
             "requirements": requirements,
         }

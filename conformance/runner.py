@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .engine import Applicability, ProgressFn, collect_subjects, evaluate_all, make_context
+from .engine import Applicability, ProgressFn, SubjectSource, evaluate_into, make_context
 from .ics import Ics, default_ics
 from .pixit import redact, secret_values
 from .profile import Profile
@@ -21,7 +21,7 @@ def validate(
     profile: Profile,
     paths: Sequence[str | Path] | None = None,
     *,
-    subjects: Sequence[Subject] | None = None,
+    subjects: Iterable[Subject] | None = None,
     ics: Ics | None = None,
     pixit: dict[str, Any] | None = None,
     seed: int | None = None,
@@ -48,7 +48,7 @@ def validate(
                        pixit_dir=Path(pixit_dir) if pixit_dir else None)
     scope = Applicability.of(profile, ics)
     if subjects is None:
-        subjects = collect_subjects(profile, paths or [], encoding=encoding, max_bytes=max_bytes)
+        subjects = SubjectSource(profile, paths or [], encoding=encoding, max_bytes=max_bytes)
     ics_dict = ics.to_dict()
     if ics.source:
         try:
@@ -60,8 +60,7 @@ def validate(
         applicable=scope.applicable, excluded=scope.excluded, exclusion_kinds=scope.kinds,
     )
     try:
-        for desc, findings in evaluate_all(subjects, ctx, scope, jobs=jobs, progress=progress):
-            builder.add_subject(desc, findings)
+        evaluate_into(builder, subjects, ctx, scope, jobs=jobs, progress=progress)
     except KeyboardInterrupt:
         builder.interrupted("interrupted by the user (SIGINT)")
     record = builder.build()

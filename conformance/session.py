@@ -82,9 +82,13 @@ def session_block(*, lab: str | None = None, operator: str | None = None, note: 
     return out
 
 
+#: runs over more files than this record the paths given, not every file
+MAX_LISTED_INPUTS = 10_000
+
+
 def inputs_block(*, kind: str, profile: Any, profiles_dirs: Sequence[str | Path] = (), ics: str | Path | None = None,
                  pixit: str | Path | None = None, waivers: str | Path | None = None,
-                 session_file: str | Path | None = None, subjects: Sequence[Any] = (),
+                 session_file: str | Path | None = None, subjects: Any = (),
                  options: dict[str, Any] | None = None) -> dict[str, Any]:
     """The record's ``inputs``: everything ``conformance rerun`` needs, with digests."""
     digest = profile.digest()
@@ -99,14 +103,20 @@ def inputs_block(*, kind: str, profile: Any, profiles_dirs: Sequence[str | Path]
         block = file_input(value)
         if block is not None:
             out[key] = block
-    files = []
-    for s in subjects:
-        if getattr(s, "path", None) is None:
-            continue
-        desc: dict[str, Any] = {"path": str(Path(s.path).resolve())}
-        files.append(desc)
-    if files:
-        out["subjects"] = files
+    given = getattr(subjects, "paths", None)  # a SubjectSource: the paths named on the command line
+    if given is not None and len(subjects) > MAX_LISTED_INPUTS:
+        # A bulk run: rerun walks the same paths again; files are not listed one by one.
+        out["paths"] = [str(Path(p).resolve()) for p in given]
+        out["subjects_total"] = len(subjects)
+    else:
+        files = []
+        for s in subjects:
+            if getattr(s, "path", None) is None:
+                continue
+            desc: dict[str, Any] = {"path": str(Path(s.path).resolve())}
+            files.append(desc)
+        if files:
+            out["subjects"] = files
     out["options"] = {k: v for k, v in (options or {}).items() if v not in (None, (), [])}
     return out
 

@@ -53,6 +53,8 @@ class RunContext:
     live: Any = None
     #: id of the binding being evaluated (exchanges recorded now belong to it)
     current_binding: str | None = None
+    #: the engine's evaluation plans of this run (bindings resolved once, not per subject)
+    plans: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def pixit_path(self, value: str) -> Path:
         p = Path(value)

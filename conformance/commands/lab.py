@@ -167,7 +167,7 @@ def rerun_record(record: dict[str, Any], *, profiles_dirs: list[Path] | None = N
 
     Refuses (UsageError) when the profile's digest or an input's sha256 differs, unless allowed.
     """
-    from ..engine import collect_subjects
+    from ..engine import SubjectSource
     from ..ics import load_ics
     from ..pixit import load_pixit
     from ..runner import validate
@@ -220,11 +220,11 @@ def rerun_record(record: dict[str, Any], *, profiles_dirs: list[Path] | None = N
                        waivers=waivers, waivers_today=today, lab_session=lab_session)
         subjects: list[Any] = []
     else:
-        files = [s["path"] for s in inputs.get("subjects") or []]
+        files = [s["path"] for s in inputs.get("subjects") or []] + list(inputs.get("paths") or [])
         cwd = Path(inputs.get("cwd") or ".")
-        subjects = collect_subjects(prof, [f for f in files if Path(f).exists()], encoding=options.get("encoding"),
-                                    max_bytes=options.get("max_bytes"), relative_to=cwd)
-        if not subjects:
+        subjects = SubjectSource(prof, [f for f in files if Path(f).exists()], encoding=options.get("encoding"),
+                                 max_bytes=options.get("max_bytes"), relative_to=cwd)
+        if len(subjects) == 0:
             raise UsageError(text("没有可重跑的测试对象文件", "none of the run's subject files is present"))
         new = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit, seed=record["seed"], now=now,
                        lang=lang, pixit_dir=Path(pixit_path).parent if pixit_path else None,

@@ -137,11 +137,14 @@ def build_context(record: Mapping[str, Any], *, lang: str = "en", max_findings: 
             "warnings": sum(1 for r in requirements if is_warning(r)),
             "waived": sum(1 for r in requirements if r.get("waived")),
             "findings": sum(len(r.get("findings") or []) for r in requirements),
-            "subjects": len(subjects),
+            "subjects": (record.get("subjects_summary") or {}).get("total", len(subjects)),
         },
         "warnings": [r for r in reqs if r["warning"]],
         "requirements": reqs,
-        "subjects": [_subject(s) for s in subjects],
+        # A bulk run lists at most HTML_SUBJECT_ROWS (failing ones first); the record has the rest.
+        "subjects": [_subject(s) for s in _shown_subjects(subjects)],
+        "subjects_hidden": (record.get("subjects_summary") or {}).get("total", len(subjects))
+        - min(len(subjects), HTML_SUBJECT_ROWS),
         "exchanges": exchanges_context(record),
         "all_verdicts": VERDICT_TEXT,
         "all_levels": LEVEL_TEXT,
@@ -253,6 +256,19 @@ def exchanges_context(record: Mapping[str, Any]) -> dict[str, Any]:
             "response_body": str((response.get("body") or {}).get("text", "")) if response else "",
         })
     return {"rows": rows, "total": len(items), "failing": len(failing), "omitted": max(0, len(items) - len(rows))}
+
+
+#: subject rows an HTML report shows; a bulk run's record keeps the full list
+HTML_SUBJECT_ROWS = 2000
+
+
+def _shown_subjects(subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(subjects) <= HTML_SUBJECT_ROWS:
+        return subjects
+    bad = [s for s in subjects if s.get("verdict") not in (None, "pass")]
+    shown = bad[:HTML_SUBJECT_ROWS]
+    shown += [s for s in subjects if s.get("verdict") in (None, "pass")][: HTML_SUBJECT_ROWS - len(shown)]
+    return sorted(shown, key=lambda s: s.get("index", 0))
 
 
 def _subject(s: Mapping[str, Any]) -> dict[str, Any]:

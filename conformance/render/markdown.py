@@ -204,7 +204,7 @@ def _totals(record: Mapping[str, Any], requirements: list[Mapping[str, Any]], la
     gating = sum(1 for r in requirements if is_gating(r))
     warnings = sum(1 for r in requirements if r.get("applicable", True)
                    and r.get("verdict") not in ("pass", "not_applicable") and not is_gating(r))
-    subjects = len(record.get("subjects") or [])
+    subjects = (record.get("subjects_summary") or {}).get("total", len(record.get("subjects") or []))
     if lang == "zh":
         return (f"共 {len(requirements)} 项要求，适用 {applicable} 项 · “应”未满足 {gating} 项 · "
                 f"警告 {warnings} 项 · {subjects} 个测试对象")

@@ -1,0 +1,138 @@
+"""Bulk validation: streamed file discovery, bounded subject lists, bulk inputs for rerun."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from conformance import session
+from conformance.cli import main
+from conformance.engine import SubjectSource, collect_subjects
+from conformance.profile import Profile
+from conformance.record import Tally, validate_record
+from conformance.render import render
+
+from conftest import FIXTURES, PROFILES
+
+XML_VALID = FIXTURES / "test-xml/valid"
+XML_INVALID = FIXTURES / "test-xml/invalid"
+
+
+def _tree(root: Path) -> list[str]:
+    """A folder whose names sort differently folder-by-folder than as full paths."""
+    names = ["a.xml", "a/x.xml", "a/b/y.xml", "a0.xml", "a-b.xml", "b/z.xml", "B.xml", "c.txt", "a/c.json"]
+    for n in names:
+        p = root / n
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("<d/>", encoding="utf-8")
+    return sorted(str(root / n) for n in names if n.endswith(".xml"))
+
+
+def test_source_streams_files_in_sorted_full_path_order(xml_profile: Profile, tmp_path: Path) -> None:
+    expected = _tree(tmp_path)
+    source = SubjectSource(xml_profile, [tmp_path])
+    assert len(source) == len(expected)
+    first = [s.name for s in source]
+    assert first == expected
+    assert [s.index for s in source] == list(range(len(expected)))  # iterable again, same indexes
+    assert [s.name for s in collect_subjects(xml_profile, [tmp_path])] == expected
+    # a file named directly comes as given, before or after folders as listed
+    assert [s.name for s in SubjectSource(xml_profile, [tmp_path / "B.xml", tmp_path / "b"])] == [
+        str(tmp_path / "B.xml"), str(tmp_path / "b/z.xml")]
+
+
+def test_source_does_not_follow_symlinked_folders_but_keeps_file_links(xml_profile: Profile, tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real/r.xml").write_text("<d/>", encoding="utf-8")
+    (tmp_path / "top").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "top/linked-dir.xml")  # a folder that matches *.xml
+    os.symlink(tmp_path / "real/r.xml", tmp_path / "top/link.xml")
+    os.symlink(tmp_path / "missing.xml", tmp_path / "top/dangling.xml")
+    names = [Path(s.name).name for s in SubjectSource(xml_profile, [tmp_path / "top"])]
+    assert names == ["dangling.xml", "link.xml"]
+
+
+def test_source_refuses_a_missing_path(xml_profile: Profile, tmp_path: Path) -> None:
+    from conformance.errors import UsageError
+
+    with pytest.raises(UsageError) as info:
+        SubjectSource(xml_profile, [tmp_path / "nope"])
+    assert "nope" in str(info.value.message["en"]) and info.value.message["zh"]
+
+
+def _payloads(tmp_path: Path, n: int) -> Path:
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    sources = sorted(XML_VALID.glob("*.xml")) + sorted(XML_INVALID.glob("*.xml"))[:3]
+    for i in range(n):
+        src = sources[i % len(sources)]
+        shutil.copyfile(src, folder / f"{i:04d}-{src.name}")
+    return folder
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_bulk_runs_list_failing_subjects_and_count_passing_ones(
+    xml_profile: Profile, run: Callable[..., dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    folder = _payloads(tmp_path, 60)
+    full = run(xml_profile, [folder], jobs=1)
+    monkeypatch.setattr(Tally, "max_listed_subjects", 7)
+    bulk = run(xml_profile, [folder], jobs=jobs)
+    summary = bulk["subjects_summary"]
+    failing = [s for s in full["subjects"] if s["verdict"] != "pass"]
+    assert failing and summary["total"] == 60
+    listed_indexes = [s["index"] for s in bulk["subjects"]]
+    assert listed_indexes[:7] == list(range(7))
+    assert {s["index"] for s in failing} <= set(listed_indexes)  # every problem stays visible
+    assert summary["listed"] == len(bulk["subjects"]) and summary["unlisted_pass"] == 60 - summary["listed"]
+    # verdicts and counts do not depend on how many subjects are listed
+    assert [r["verdict"] for r in bulk["requirements"]] == [r["verdict"] for r in full["requirements"]]
+    assert [r.get("counts") for r in bulk["requirements"]] == [r.get("counts") for r in full["requirements"]]
+    assert bulk["summary"] == full["summary"]
+    html = render(bulk, "html", lang="en")
+    assert ">60<" in html.replace(" ", "") or "(60)" in html
+    assert "60 subjects" in render(bulk, "md", lang="en")
+
+
+def test_html_report_of_a_huge_run_shows_failing_subjects_first(
+    xml_profile: Profile, run: Callable[..., dict], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conformance.render import html
+
+    folder = _payloads(tmp_path, 30)
+    record = run(xml_profile, [folder])
+    monkeypatch.setattr(html, "HTML_SUBJECT_ROWS", 4)
+    page = render(record, "html", lang="en")
+    failing = [s["name"] for s in record["subjects"] if s["verdict"] != "pass"]
+    assert len(failing) >= 4
+    for name in failing[:4]:
+        assert name in page
+    assert "26 more subjects are not listed here" in page
+
+
+def test_bulk_inputs_name_the_paths_and_rerun_walks_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _payloads(tmp_path, 12)
+    monkeypatch.setattr(session, "MAX_LISTED_INPUTS", 5)
+    out = tmp_path / "run.json"
+    result = CliRunner().invoke(main, ["validate", str(PROFILES / "test-xml"), str(folder), "-o", str(out),
+                                       "--seed", "4", "-j", "1", "--lang", "en"])
+    assert result.exit_code == 1, result.output
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert validate_record(record) == []
+    assert record["inputs"]["paths"] == [str(folder.resolve())] and record["inputs"]["subjects_total"] == 12
+    assert "subjects" not in record["inputs"]
+    again = tmp_path / "again.json"
+    result = CliRunner().invoke(main, ["rerun", str(out), "-o", str(again)])
+    assert result.exit_code == 0 and "same verdicts" in result.output, result.output
+    second: dict[str, Any] = json.loads(again.read_text(encoding="utf-8"))
+    assert second["rerun_of"]["same_verdicts"] is True
+    assert [s["sha256"] for s in second["subjects"]] == [s["sha256"] for s in record["subjects"]]
