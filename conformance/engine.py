@@ -250,17 +250,18 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             passes[key] = passes.get(key, 0) + 1
 
     source: Any = str(subject.path) if subject.path is not None and subject._data is None else io.BytesIO(subject.data())
+    # Only the items' end events reach Python (the tag filter runs in C): a per-element
+    # loop would cost more than validating the items.
+    events = etree.iterparse(
+        source, events=("end",), tag=split.item, resolve_entities=False, no_network=True, load_dtd=False,
+        huge_tree=False, remove_blank_text=False,
+    )
     try:
-        for event, el in etree.iterparse(
-            source, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False,
-            huge_tree=False, remove_blank_text=False,
-        ):
-            if event == "start":
-                if root is None:
-                    root = el
-                continue
-            if el.getparent() is not root or el.tag != split.item:
-                continue
+        for _event, el in events:
+            parent = el.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # an item element nested deeper is part of its item, not an item
+            root = parent
             count += 1
             item = Subject(
                 name=subject.name, path=subject.path, media_type=subject.media_type, encoding=subject.encoding,
@@ -279,6 +280,7 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
         message = exc.message if isinstance(exc, SubjectError) else text(f"无法读取文件：{exc}", f"cannot read file: {exc}")
         subject.read_error = subject._xml_error = SubjectError(message, Location(file=subject.name))
     else:
+        root = events.root if root is None else root
         if root is not None:
             subject._xml = root.getroottree()
     for (check, req), n in passes.items():
