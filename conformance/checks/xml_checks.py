@@ -231,5 +231,16 @@ def xpath_check(call: CheckCall) -> Iterator[Finding]:
                                    requirement=req)
 
 
+_COMPILED: dict[tuple[str, frozenset[tuple[str, str]]], etree.XPath] = {}
+
+
 def _xpath(node: Any, expr: str, ns: dict[str, str]) -> Any:
-    return node.xpath(expr, namespaces=ns, smart_strings=True)
+    # Compiled once per process: node.xpath() compiles the expression on every call,
+    # which costs several times the evaluation on a small document.
+    key = (expr, frozenset(ns.items()))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        if len(_COMPILED) > 4096:  # expressions come from profiles: a bound, not a cache policy
+            _COMPILED.clear()
+        compiled = _COMPILED[key] = etree.XPath(expr, namespaces=ns, smart_strings=True)
+    return compiled(node)
