@@ -271,7 +271,10 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             item._xml = etree.ElementTree(copy.deepcopy(el))
             item._data = b""  # item checks work on the tree; file-level bytes checks are file_checks
             keep(_run_steps(item, context, item_steps, scope.applicable))
-            el.clear(keep_tail=True)
+            # The skeleton keeps an empty element per item (file checks count them) and
+            # text between items only when it is not just whitespace.
+            tail = el.tail
+            el.clear(keep_tail=bool(tail) and not tail.isspace())
     except etree.XMLSyntaxError as exc:
         subject._xml_error = xml_syntax_error(exc, subject.name)
         if count == 0:
