@@ -103,8 +103,10 @@ def dx_batch_ids(call: CheckCall) -> Iterator[Finding]:
     seen: dict[str, int] = {}
     position = 0
     try:
-        for event, el in etree.iterparse(source, events=("end",), resolve_entities=False, no_network=True,
-                                         load_dtd=False, huge_tree=False):
+        # Only MessageID and root elements reach Python; finished roots are dropped, so
+        # memory holds the MessageIDs seen and nothing else.
+        for event, el in etree.iterparse(source, events=("end",), tag=(q("MessageID"), q("root")),
+                                         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False):
             if el.tag == q("MessageID"):
                 header = el.getparent()
                 root = header.getparent() if header is not None else None
@@ -121,7 +123,10 @@ def dx_batch_ids(call: CheckCall) -> Iterator[Finding]:
                     seen[mid] = position + 1
             elif el.tag == q("root") and el.getparent() is not None and el.getparent().tag == q("batch"):
                 position += 1
-                el.clear(keep_tail=True)
+                el.clear(keep_tail=False)
+                batch = el.getparent()
+                while el.getprevious() is not None:
+                    del batch[0]
     except etree.XMLSyntaxError:
         return  # DX-4.1 reports it
 
