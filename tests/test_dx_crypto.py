@@ -10,7 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import test_crypto  # noqa: E402
+from test_crypto import GBT_D, GBT_K, GBT_R, GBT_S, SHEN, SHEN_R, SHEN_S  # noqa: E402
 from test_dx_support import crypto  # noqa: E402
+
+from conformance import crypto as cc  # noqa: E402
 
 C = crypto()
 
@@ -46,29 +50,10 @@ def test_id_single_change_fails(body: str, pos: int, ch: str) -> None:
     assert C.id_valid(changed) == (changed == code)
 
 
-# GB/T 32918.5-2017 (= GM/T 0003.5-2012) Annex A: recommended curve, ID 1234567812345678,
-# message "message digest". Values as reproduced in public test suites (e.g. OpenSSL
-# test/sm2_internal_test.c, BouncyCastle SM2SignerTest, Intel eHSM enclave self-test).
-GBT_D = 0x3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8
-GBT_PUB = ("04" "09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020"
-           "CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13")
-GBT_K = 0x59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21
-GBT_R = 0xF5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3
-GBT_S = 0xB1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA
-
-# draft-shen-sm2-ecdsa-02 Annex A.2 (test curve over Fp-256, ID ALICE123@YAHOO.COM).
-SHEN = C.Curve(
-    p=0x8542D69E4C044F18E8B92435BF6FF7DE457283915C45517D722EDB8B08F1DFC3,
-    a=0x787968B4FA32C3FD2417842E73BBFEFF2F3C848B6831D7E0EC65228B3937E498,
-    b=0x63E4C6D3B23B0C849CF84241484BFE48F61D59A5B16BA06E6E12D1DA27C5249A,
-    n=0x8542D69E4C044F18E8B92435BF6FF7DD297720630485628D5AE74EE7C32E79B7,
-    gx=0x421DEBD61B62EAB6746434EBC3CC315E32220B3BADD50BDC4C4E6C147FEDD43D,
-    gy=0x0680512BCBB42C07D47349D2153B70C4E5D7FDFCBFA36EA1A85841B9E46E09A2,
-)
-SHEN_PUB = ("04" "0AE4C7798AA0F119471BEE11825BE46202BB79E2A5844495E97C04FF4DF2548A"
-            "7C0240F88F1CD4E16352A73C17B7F16F07353E53A176D684A9FE0C6BB798E857")
-SHEN_R = 0x40F1EC59F793D9F49E09DCEF49130D4194F79FB1EED2CAA55BACDB49C4E755D1
-SHEN_S = 0x6FC6DAC32C5D5CF10C77DFB20F7C2EB667A457872FB09EC56327A67EC7DEEBE7
+# the published SM2 vectors (GB/T 32918.5 recommended curve; draft-shen-sm2-ecdsa-02 A.2
+# test curve), shared with the tests of conformance.crypto
+GBT_PUB = test_crypto.GBT_PUB.hex().upper()
+SHEN_PUB = cc.encode_point(test_crypto.SHEN_X, test_crypto.SHEN_Y, SHEN).hex()
 
 
 def test_sm2_gbt32918_vector() -> None:
@@ -84,7 +69,8 @@ def test_sm2_gbt32918_vector() -> None:
 
 
 def test_sm2_draft_shen_vector() -> None:
-    assert C.sm2_verify(SHEN_PUB, b"message digest", SHEN_R, SHEN_S, user_id=b"ALICE123@YAHOO.COM", curve=SHEN)
+    shen = C.Curve(p=SHEN.p, a=SHEN.a, b=SHEN.b, n=SHEN.n, gx=SHEN.gx, gy=SHEN.gy)  # built through the profile module
+    assert C.sm2_verify(SHEN_PUB, b"message digest", SHEN_R, SHEN_S, user_id=test_crypto.SHEN_ID, curve=shen)
     assert not C.sm2_verify(SHEN_PUB, b"message digest", SHEN_R, SHEN_S, curve=SHEN)  # other user ID
 
 

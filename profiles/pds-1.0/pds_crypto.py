@@ -1,188 +1,88 @@
 """PDS 1.0 cryptography (§7): SM2-with-SM3 signatures, RSA-SHA256, SM4-CBC, key formats.
 
-The SM2 curve arithmetic is done by the pinned PyPI package ``gmssl`` (3.2.2); all the
-rest is here, because gmssl does not do it: the SM3 hashing of Z_A and the message
-(GB/T 32918.2 §6.1, SM3 from ``cryptography``), the range check of r and s, the on-curve
-check, strict minimal DER (GM/T 0009), and passing public keys without their ``04`` prefix
-(gmssl strips leading "04" characters, which would eat digits of x). This module registers
-no check; the profile's checks, scenarios, reference peers and tools import it.
+SM2, SM3, SM4, strict minimal DER (GM/T 0009), strict base64 and PKCS#7 come from the
+engine's shared :mod:`conformance.crypto`; this module keeps the names the profile
+uses and adds what is PDS's own: the derived signing nonce, IV-prefixed SM4-CBC bodies,
+base64 without whitespace, the key formats of §1.4. It registers no check; the
+profile's checks, scenarios, reference peers and tools import it.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from lxml import etree
+
+from conformance import crypto as cc
+# re-exported under the names the profile and its tools use
+from conformance.crypto import SM2P256V1 as SM2P256V1
+from conformance.crypto import Curve as Curve
+from conformance.crypto import pkcs7_pad as pkcs7_pad
+from conformance.crypto import pkcs7_unpad as pkcs7_unpad
+from conformance.crypto.der import encode_integer
 
 NS = "urn:smartcity:port:1.0"
 
-
-@dataclass(frozen=True)
-class Curve:
-    p: int
-    a: int
-    b: int
-    n: int
-    gx: int
-    gy: int
-
-    def table(self) -> dict[str, str]:
-        return {"n": f"{self.n:064x}", "p": f"{self.p:064x}", "a": f"{self.a:064x}", "b": f"{self.b:064x}",
-                "g": f"{self.gx:064x}{self.gy:064x}"}
-
-
-#: GB/T 32918.5 recommended 256-bit curve
-SM2P256V1 = Curve(
-    p=0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF,
-    a=0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC,
-    b=0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93,
-    n=0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123,
-    gx=0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7,
-    gy=0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0,
-)
 #: PDS 1.0 §7.2: ID = "1234567812345678", ENTL = 0x0080
 USER_ID = b"1234567812345678"
 SM2_OID_DER = bytes.fromhex("06082a811ccf5501822d")  # 1.2.156.10197.1.301
 
 
-def sm3(data: bytes) -> bytes:
-    h = hashes.Hash(hashes.SM3())
-    h.update(data)
-    return h.finalize()
+sm3 = cc.sm3_hash
+on_curve = cc.on_curve  # (x, y, curve) -> bool
+z_a = cc.sm2_z_a  # GB/T 32918.2 §5.5: (x, y, user_id, curve) -> Z_A
+#: (pub, message, r, s, *, user_id, curve) -> bool; False for any bad key, signature or message
+sm2_verify = cc.sm2_verify
+der_encode = cc.encode_ecdsa_signature
+#: minimal DER SEQUENCE { INTEGER r, INTEGER s } and nothing after; ValueError otherwise
+der_decode = cc.decode_ecdsa_signature
+_der_int = encode_integer  # the tools build non-minimal encodings from it
 
 
 def split_public(pub: bytes | str) -> tuple[int, int]:
-    raw = bytes.fromhex(pub) if isinstance(pub, str) else pub
-    if len(raw) != 65 or raw[0] != 4:
-        raise ValueError("an SM2 public key is 04||x||y (65 octets)")
-    return int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big")
+    """``04||x||y`` -> (x, y); ValueError otherwise (the curve is not checked)."""
+    return cc.decode_point(pub, check=False)
 
 
-def on_curve(x: int, y: int, c: Curve = SM2P256V1) -> bool:
-    return 0 <= x < c.p and 0 <= y < c.p and (y * y - x * x * x - c.a * x - c.b) % c.p == 0
-
-
-def z_a(x: int, y: int, user_id: bytes = USER_ID, c: Curve = SM2P256V1) -> bytes:
-    """GB/T 32918.2 §5.5: Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA)."""
-    entl = (len(user_id) * 8).to_bytes(2, "big")
-    return sm3(entl + user_id + b"".join(v.to_bytes(32, "big") for v in (c.a, c.b, c.gx, c.gy, x, y)))
-
-
-@lru_cache(maxsize=256)
 def public_from_private(d: int, c: Curve = SM2P256V1) -> bytes:
-    from gmssl.sm2 import CryptSM2
-
-    if not 1 <= d <= c.n - 2:
-        raise ValueError("SM2 private key out of range")
-    point = CryptSM2(private_key=f"{d:064x}", public_key="0" * 128, ecc_table=c.table())._kg(d, c.table()["g"])
-    return b"\x04" + bytes.fromhex(point)
+    """04||x||y of the private key d; ValueError outside [1, n-2]."""
+    return cc.sm2_public_key(d, c)
 
 
 def sm2_sign(d: int, message: bytes, *, k: int | None = None, user_id: bytes = USER_ID,
              c: Curve = SM2P256V1) -> tuple[int, int]:
     """Sign ``message`` (e = SM3(Z_A || M)). Without ``k``, k is derived from d and M
-    (HMAC-SM3, in the spirit of RFC 6979), so signatures are reproducible."""
-    from gmssl.sm2 import CryptSM2
-
+    (HMAC-SHA256, in the spirit of RFC 6979), so signatures are reproducible."""
     x, y = split_public(public_from_private(d, c))
-    e = sm3(z_a(x, y, user_id, c) + message)
-    signer = CryptSM2(private_key=f"{d:064x}", public_key=f"{x:064x}{y:064x}", ecc_table=c.table())
+    e = cc.sm2_e(x, y, message, user_id, c)
+    if k is not None:
+        return cc.sm2_sign_digest(d, e, k, c)
     counter = 0
     while True:
-        kk = k if k is not None else 1 + int.from_bytes(
+        kk = 1 + int.from_bytes(
             hmac.new(d.to_bytes(32, "big"), e + counter.to_bytes(4, "big"), "sha256").digest(), "big") % (c.n - 1)
-        out = signer.sign(e, f"{kk:064x}")
-        if out is not None:
-            r, s = int(out[:64], 16), int(out[64:], 16)
-            if 1 <= r < c.n and 1 <= s < c.n:
-                return r, s
-        if k is not None:
-            raise ValueError("choose another k")
-        counter += 1
-
-
-def sm2_verify(pub: bytes | str, message: bytes, r: int, s: int, *, user_id: bytes = USER_ID,
-               c: Curve = SM2P256V1) -> bool:
-    from gmssl.sm2 import CryptSM2
-
-    try:
-        x, y = split_public(pub)
-    except ValueError:
-        return False
-    if not (1 <= r <= c.n - 1 and 1 <= s <= c.n - 1) or not on_curve(x, y, c):
-        return False
-    e = sm3(z_a(x, y, user_id, c) + message)
-    verifier = CryptSM2(private_key=None, public_key=f"{x:064x}{y:064x}", ecc_table=c.table())
-    try:
-        return bool(verifier.verify(f"{r:064x}{s:064x}", e))
-    except (TypeError, ValueError):
-        return False
-
-
-# ----------------------------------------------------------------- DER (GM/T 0009)
-
-
-def _der_int(v: int) -> bytes:
-    body = v.to_bytes((v.bit_length() + 8) // 8, "big")
-    return b"\x02" + bytes([len(body)]) + body
-
-
-def der_encode(r: int, s: int) -> bytes:
-    body = _der_int(r) + _der_int(s)
-    return b"\x30" + bytes([len(body)]) + body
-
-
-def der_decode(data: bytes) -> tuple[int, int]:
-    """Minimal DER SEQUENCE { INTEGER r, INTEGER s } and nothing after; ValueError otherwise."""
-    if len(data) < 8 or data[0] != 0x30 or data[1] >= 0x80 or data[1] != len(data) - 2:
-        raise ValueError("not a minimal DER SEQUENCE spanning the value")
-    pos, out = 2, []
-    for _ in range(2):
-        if pos + 2 > len(data) or data[pos] != 0x02 or data[pos + 1] >= 0x80:
-            raise ValueError("expected a DER INTEGER")
-        n = data[pos + 1]
-        body = data[pos + 2: pos + 2 + n]
-        if n == 0 or len(body) != n:
-            raise ValueError("truncated INTEGER")
-        if body[0] & 0x80:
-            raise ValueError("negative INTEGER")
-        if n > 1 and body[0] == 0 and not body[1] & 0x80:
-            raise ValueError("INTEGER not minimally encoded")
-        out.append(int.from_bytes(body, "big"))
-        pos += 2 + n
-    if pos != len(data):
-        raise ValueError("octets after the SEQUENCE")
-    return out[0], out[1]
+        try:
+            return cc.sm2_sign_digest(d, e, kk, c)
+        except cc.SignError:
+            counter += 1
 
 
 # ----------------------------------------------------------------- base64 (RFC 4648 §4, no whitespace)
 
-_B64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
-
-
 def b64decode_strict(text: str) -> bytes:
-    if not text or not _B64.fullmatch(text):
-        raise ValueError("not padded base64 without whitespace")
-    try:
-        return base64.b64decode(text, validate=True)
-    except binascii.Error as exc:
-        raise ValueError(str(exc)) from None
+    """Padded base64, not empty, no whitespace; ValueError otherwise."""
+    return cc.b64decode_strict(text, allow_empty=False)
 
 
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+b64 = cc.b64encode
 
 
 # ----------------------------------------------------------------- keys (§1.4)
@@ -284,31 +184,16 @@ def signing_input(head: Any, body: Any) -> bytes:
 # ----------------------------------------------------------------- SM4-CBC (§7.6)
 
 
-def pkcs7_pad(data: bytes) -> bytes:
-    n = 16 - len(data) % 16
-    return data + bytes([n]) * n
-
-
-def pkcs7_unpad(data: bytes) -> bytes:
-    if not data or len(data) % 16:
-        raise ValueError("length is not a multiple of 16")
-    n = data[-1]
-    if not 1 <= n <= 16 or data[-n:] != bytes([n]) * n:
-        raise ValueError("bad PKCS#7 padding")
-    return data[:-n]
-
-
 def sm4_encrypt(key: bytes, iv: bytes, plaintext: bytes) -> bytes:
-    enc = Cipher(algorithms.SM4(key), modes.CBC(iv)).encryptor()
-    return iv + enc.update(pkcs7_pad(plaintext)) + enc.finalize()
+    """IV || SM4-CBC(PKCS#7(plaintext))."""
+    return iv + cc.sm4_cbc_encrypt(key, iv, pkcs7_pad(plaintext))
 
 
 def sm4_decrypt(key: bytes, data: bytes) -> bytes:
     """IV || C -> plaintext; ValueError for a wrong length or bad padding (§7.6.3)."""
     if len(data) % 16 or len(data) < 32:
         raise ValueError(f"decoded length {len(data)} is not a multiple of 16 of at least 32")
-    dec = Cipher(algorithms.SM4(key), modes.CBC(data[:16])).decryptor()
-    return pkcs7_unpad(dec.update(data[16:]) + dec.finalize())
+    return pkcs7_unpad(cc.sm4_cbc_decrypt(key, data[:16], data[16:]))
 
 
 def derived_bytes(seed: str, n: int = 16) -> bytes:
