@@ -12,6 +12,7 @@ import hashlib
 import os
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -171,12 +172,16 @@ class Subject:
                 # buffer of the whole limit per file, which costs more than parsing a
                 # small payload. Special files report size 0 and get the limit.
                 declared = os.fstat(fh.fileno()).st_size
-                want = declared + 1 if 0 < declared <= self.max_bytes else self.max_bytes + 1
-                data = fh.read(want)
-                if len(data) == want and want <= self.max_bytes:
-                    data += fh.read(self.max_bytes + 1 - want)  # it grew since fstat
-                if len(data) > self.max_bytes:
-                    size = os.fstat(fh.fileno()).st_size
+                # A file that says it is over the limit is refused unread: reading up to
+                # the limit first would cost that much memory for nothing.
+                data = b""
+                if declared <= self.max_bytes:
+                    want = declared + 1 if declared > 0 else self.max_bytes + 1
+                    data = fh.read(want)
+                    if len(data) == want and want <= self.max_bytes:
+                        data += fh.read(self.max_bytes + 1 - want)  # it grew since fstat
+                if declared > self.max_bytes or len(data) > self.max_bytes:
+                    size = max(declared, os.fstat(fh.fileno()).st_size)
                     raise SubjectError(
                         text(
                             f"文件过大：{size} 字节，超过上限 {self.max_bytes} 字节",
@@ -358,10 +363,13 @@ class Subject:
             except RecursionError:
                 raise _too_deep(self.name) from None
             except ValueError as exc:  # e.g. integer with too many digits
-                raise SubjectError(
-                    text(f"JSON 数值超出本工具的处理上限：{exc}", f"a JSON value exceeds this tool's limits: {exc}"),
-                    Location(file=self.name), limit=True,
-                ) from None
+                if "digits" in str(exc):  # the interpreter's advice (set_int_max_str_digits) is not the vendor's
+                    limit = sys.get_int_max_str_digits()
+                    msg = text(f"JSON 整数的位数超过本工具的处理上限（{limit} 位），无法判定",
+                               f"a JSON integer has more digits than this tool's limit of {limit}; cannot decide")
+                else:
+                    msg = text(f"JSON 数值超出本工具的处理上限：{exc}", f"a JSON value exceeds this tool's limits: {exc}")
+                raise SubjectError(msg, Location(file=self.name), limit=True) from None
             # Enforce the limit ourselves: where RecursionError strikes depends on the
             # caller's stack, and validators recurse further on what parsed.
             if _nesting_exceeds(src, value, MAX_JSON_DEPTH):

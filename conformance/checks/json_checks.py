@@ -19,6 +19,7 @@ from ..subject import SubjectError
 from ..verdicts import Verdict
 from . import register_check
 from .call import CheckCall
+from .display import cap_message
 from .jsonpos import line_col, pointer_offset, to_pointer
 from .routing import ROUTES_SCHEMA, route
 
@@ -206,8 +207,9 @@ def jsonschema_check(call: CheckCall) -> Iterator[Finding]:
                 loc.line, loc.column = line_col(src, off)
         except (SubjectError, ValueError):
             pass
+        shown = cap_message(err.message)  # the message embeds the instance, which may be huge
         yield call.fail(
-            text(f"JSON Schema 校验错误（{err.validator}）：{err.message}", f"JSON Schema error ({err.validator}): {err.message}"),
+            text(f"JSON Schema 校验错误（{err.validator}）：{shown}", f"JSON Schema error ({err.validator}): {shown}"),
             requirement=req, location=loc,
             evidence={"keyword": str(err.validator), "schema_path": "/".join(map(str, err.absolute_schema_path))},
         )

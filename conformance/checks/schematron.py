@@ -13,6 +13,7 @@ from ..i18n import as_text, text
 from ..subject import safe_xml_parser
 from . import register_check
 from .call import CheckCall
+from .display import cap_message
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 
@@ -71,7 +72,7 @@ def schematron_check(call: CheckCall) -> Iterator[Finding]:
             req = routes.get(rule_id, rule_id if rule_id in call.binding.requirements else call.requirement)
         if req not in call.applicable:
             continue
-        svrl_text = " ".join("".join(node.findtext(f"{{{SVRL}}}text") or "").split())
+        svrl_text = cap_message(" ".join("".join(node.findtext(f"{{{SVRL}}}text") or "").split()))
         msg = as_text(messages[rule_id]) if rule_id in messages else text(svrl_text, svrl_text)
         location_xpath = node.get("location")
         target = None

@@ -14,6 +14,7 @@ from ..subject import SubjectError, declared_xml_encoding
 from ..verdicts import Verdict
 from . import register_check
 from .call import CheckCall
+from .display import MAX_SHOWN, shorten
 
 EXSLT_REGEX = "http://exslt.org/regular-expressions"
 _TEXT = {"$ref": "#/$defs/text"}
@@ -217,9 +218,12 @@ def xpath_check(call: CheckCall) -> Iterator[Finding]:
                 if not ok:
                     value = node.text if isinstance(node, etree._Element) else str(node)
                     msg = as_text(a.get("message") or text(f"断言不成立：{a['test']}", f"assertion failed: {a['test']}"))
-                    msg = {k: v.replace("{value}", str(value)) for k, v in msg.items()}
+                    # An element without text (e.g. only an unexpanded entity reference)
+                    # shows as empty, not as 'None'; a huge value shows its head.
+                    msg = {k: v.replace("{value}", shorten(value, lang=k)) for k, v in msg.items()}
                     yield call.fail(msg, requirement=req, element=node,
-                                    evidence={"test": a["test"], "value": value})
+                                    evidence={"test": a["test"], "value": value if value is None or len(value) <= MAX_SHOWN
+                                              else shorten(value)})
         except etree.XPathError as exc:
             yield call.error(text(f"XPath 表达式错误：{exc}", f"XPath expression error: {exc}"),
                              requirement=req, evidence={"assertion": i})

@@ -13,6 +13,7 @@ from ..i18n import text
 from ..subject import SubjectError, safe_xml_parser
 from . import register_check
 from .call import CheckCall
+from .display import cap_message
 from .routing import ROUTES_SCHEMA, route
 
 
@@ -92,6 +93,7 @@ def xsd_check(call: CheckCall) -> Iterator[Finding]:
         req = route(p.get("routes"), call.requirement, path=location.xpath, message=message)
         if req not in call.applicable:
             continue
+        message = cap_message(message)  # libxml2 quotes the offending value, however long
         yield call.fail(
             text(f"XML 模式校验错误：{message}", f"XML Schema error: {message}"),
             requirement=req, location=location, evidence=evidence,

@@ -413,7 +413,13 @@ def evaluate_signature(root: Any, pixit: dict[str, Any]) -> SignatureState:
         transforms = ref.findall(f"{q('Transforms', DS)}/{q('Transform', DS)}")
         t_alg = transforms[0].get("Algorithm") if transforms else crypto.EXC_C14N
         t_alg = t_alg if t_alg in crypto.C14N_METHODS else crypto.EXC_C14N
-        computed = crypto.digest(crypto.DIGESTS[dm], crypto.c14n(targets[0], t_alg))
+        try:
+            computed = crypto.digest(crypto.DIGESTS[dm], crypto.c14n(targets[0], t_alg))
+        except etree.C14NError:
+            st.add(INCONCLUSIVE, "DX-8.2.8", f"Reference {uri} 的内容无法规范化（含安全解析器未展开的实体引用），无法计算摘要",
+                   f"the content of Reference {uri} cannot be canonicalised (it holds an entity reference the safe "
+                   "parser leaves unexpanded); the digest cannot be computed", ref)
+            continue
         try:
             given = crypto.b64decode_strict(value(dv))
         except ValueError:
@@ -441,7 +447,12 @@ def evaluate_signature(root: Any, pixit: dict[str, Any]) -> SignatureState:
     registry = (pixit or {}).get("key_registry") or {}
     entry = registry.get(key_name)
     c14n_for_si = c14n_alg if c14n_alg in crypto.C14N_METHODS else crypto.EXC_C14N
-    signed = crypto.c14n(si, c14n_for_si)
+    try:
+        signed = crypto.c14n(si, c14n_for_si)
+    except etree.C14NError:
+        st.add(INCONCLUSIVE, "DX-8.2.10", "SignedInfo 无法规范化（含未展开的实体引用），未验证签名",
+               "SignedInfo cannot be canonicalised (it holds an unexpanded entity reference); the signature is not verified", si)
+        return st
     if kind is None:
         st.add(INCONCLUSIVE, "DX-8.2.10", f"签名方法 {method} 无法验证", f"SignatureMethod {method} cannot be verified", sm_el)
         return st

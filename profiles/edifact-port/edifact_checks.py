@@ -17,6 +17,7 @@ from typing import Any
 
 from conformance.checks import register_check
 from conformance.checks.call import CheckCall
+from conformance.checks.display import cap_message, shorten
 from conformance.findings import Finding, Location
 from conformance.i18n import text
 from conformance.subject import SubjectError
@@ -83,6 +84,11 @@ def _contrl_entry(issue: Any) -> dict[str, Any] | None:
     return {"level": level, "error": issue.contrl, "action": "4"}
 
 
+def _shown_tag(tag: str) -> str:
+    """A segment tag as shown in a message: control characters escaped, at most 16 shown."""
+    return shorten(tag if tag.isprintable() else repr(tag)[1:-1], 16)
+
+
 @register_check("edifact", params=_PARAMS, media_types=("text",),
                 description="UN/EDIFACT interchange: syntax, control counts, segment tables, codes, ISO 6346")
 def check_edifact(call: CheckCall) -> Iterator[Finding]:
@@ -112,9 +118,10 @@ def check_edifact(call: CheckCall) -> Iterator[Finding]:
         if issue.segment is not None:
             el = f", element {issue.element}" if issue.element and issue.element != "tag" else ""
             el_zh = f"，数据元 {issue.element}" if issue.element and issue.element != "tag" else ""
-            where_en = f"segment {issue.segment} ({tag}){el}: "
-            where_zh = f"第 {issue.segment} 段（{tag}）{el_zh}："
-        evidence: dict[str, Any] = {"segment": issue.segment, "tag": tag or None, "element": issue.element}
+            shown = _shown_tag(tag)
+            where_en = f"segment {issue.segment} ({shown}){el}: "
+            where_zh = f"第 {issue.segment} 段（{shown}）{el_zh}："
+        evidence: dict[str, Any] = {"segment": issue.segment, "tag": tag[:64] or None, "element": issue.element}
         if issue.message is not None:
             m = a.messages[issue.message]
             evidence["message"] = {"index": issue.message + 1, "reference": m.reference, "type": m.type,
@@ -126,7 +133,8 @@ def check_edifact(call: CheckCall) -> Iterator[Finding]:
             evidence["contrl"] = contrl
         if report is not None and issue.requirement == first:
             evidence["contrl_report"], report = report, None
-        yield call.finding(issue.verdict, text(where_zh + issue.zh, where_en + issue.en),
+        # Messages quote payload values (a count, a reference), which a hostile file makes huge.
+        yield call.finding(issue.verdict, text(where_zh + cap_message(issue.zh), where_en + cap_message(issue.en)),
                            requirement=issue.requirement, location=loc,
                            evidence={k: v for k, v in evidence.items() if v is not None})
     for req, n in counts.items():

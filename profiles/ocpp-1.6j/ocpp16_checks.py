@@ -23,6 +23,7 @@ import yaml
 
 from conformance.checks import register_check
 from conformance.checks.call import CheckCall
+from conformance.checks.display import shorten
 from conformance.findings import Finding, Location
 from conformance.i18n import text
 from conformance.live.exchange import Exchange
@@ -101,12 +102,24 @@ def _frames_static(call: CheckCall) -> Iterator[Finding]:
     try:
         data = call.subject.json()
     except SubjectError as exc:
-        yield call.fail(exc.message, requirement=fr.R_FRAME, location=exc.location)
+        # The harness's own limits (size, depth, digits) are no evidence against the frames.
+        if exc.limit:
+            yield call.inconclusive(exc.message, requirement=fr.R_FRAME, location=exc.location)
+        else:
+            yield call.fail(exc.message, requirement=fr.R_FRAME, location=exc.location)
         for req in FRAME_REQS[1:]:
-            yield call.inconclusive(text("文件不是 JSON，无法判定", "the file is not JSON; cannot decide"),
+            yield call.inconclusive(text("文件无法作为 JSON 读取，无法判定", "the file cannot be read as JSON; cannot decide"),
                                     requirement=req, location=exc.location)
         return
     yield _schemas_evidence(call)
+    dups = sorted({shorten(json.dumps(k)[1:-1], 40) for k in getattr(call.subject, "json_duplicate_keys", [])})
+    if dups:
+        names = ", ".join(dups[:10])
+        yield call.inconclusive(
+            text(f"JSON 对象有重复的成员名：{names}；接收方取哪个值未定义（RFC 8259 §4），无法判定",
+                 f"a JSON object repeats the member names {names}; which value a receiver takes is undefined "
+                 "(RFC 8259 §4), so this cannot be decided"),
+            requirement=fr.R_FRAME, evidence={"keys": dups[:10]})
     yield call.not_applicable(text("并发 CALL 只能在在线测试中判定（需要时序与方向）",
                                    "concurrent CALLs are judged in a live run only (timing and direction needed)"),
                               requirement=fr.R_SYNC)

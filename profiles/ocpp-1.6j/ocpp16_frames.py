@@ -23,6 +23,8 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
+from conformance.checks.display import cap_message, shorten
+
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_ID = 36
 
@@ -175,8 +177,8 @@ def framing_issues(frame: Any, base: str = "", position: int | None = None) -> l
         return out
     kind = message_type(frame)
     if kind is None:
-        bad(R_FRAME, f"MessageTypeId 应为整数 2、3 或 4，实际为 {frame[0]!r}",
-            f"MessageTypeId must be the integer 2, 3 or 4, got {frame[0]!r}", "/0")
+        bad(R_FRAME, f"MessageTypeId 应为整数 2、3 或 4，实际为 {shorten(repr(frame[0]), lang='zh')}",
+            f"MessageTypeId must be the integer 2, 3 or 4, got {shorten(repr(frame[0]))}", "/0")
         return out
     expected = {CALL: 4, CALLRESULT: 3, CALLERROR: 5}[kind]
     name = {CALL: "CALL", CALLRESULT: "CALLRESULT", CALLERROR: "CALLERROR"}[kind]
@@ -205,8 +207,8 @@ def framing_issues(frame: Any, base: str = "", position: int | None = None) -> l
         elif frame[2] not in ERROR_CODES:
             hint = FOREIGN_SPELLINGS.get(frame[2])
             bad(R_ERRCODE,
-                f"错误码 “{frame[2]}” 不是 OCPP 1.6 的错误码" + (f"（1.6 规范拼写为 {hint}）" if hint else ""),
-                f"error code '{frame[2]}' is not an OCPP 1.6 error code"
+                f"错误码 “{shorten(frame[2], lang='zh')}” 不是 OCPP 1.6 的错误码" + (f"（1.6 规范拼写为 {hint}）" if hint else ""),
+                f"error code '{shorten(frame[2])}' is not an OCPP 1.6 error code"
                 + (f" (the 1.6 specification spells it {hint})" if hint else ""), "/2")
         if not isinstance(frame[3], str):
             bad(R_FRAME, "CALLERROR 的 errorDescription 应为字符串",
@@ -230,25 +232,26 @@ def payload_issues(action: str, kind: int, payload: Any, base: str = "", positio
     for err in sch.validator(name).iter_errors(payload):
         ptr = base + _pointer(list(err.absolute_path))
         if err.validator == "multipleOf":
-            out.append(Issue(R_DECIMAL, f"{action} {where}的小数精度超出规定（至多 1 位小数）：{err.instance}",
+            out.append(Issue(R_DECIMAL, f"{action} {where}的小数精度超出规定（至多 1 位小数）：{shorten(err.instance, lang='zh')}",
                              f"{action} {kind == CALL and 'request' or 'response'}: decimal precision exceeded "
-                             f"(at most one fraction digit): {err.instance}", ptr, position))
+                             f"(at most one fraction digit): {shorten(err.instance)}", ptr, position))
         else:
-            out.append(Issue(req, f"{action} {where}不符合官方 JSON 模式：{err.message}",
+            shown = cap_message(err.message)  # it quotes the instance, which may be huge
+            out.append(Issue(req, f"{action} {where}不符合官方 JSON 模式：{shown}",
                              f"{action} {'request' if kind == CALL else 'response'} does not conform to the "
-                             f"official JSON schema: {err.message}", ptr, position))
+                             f"official JSON schema: {shown}", ptr, position))
     if not isinstance(payload, dict):
         return out
     for path in sch.datetime_paths(name):
         for ptr_parts, value in _values_at(payload, path, ()):
             if isinstance(value, str) and not valid_datetime(value):
-                out.append(Issue(R_DATETIME, f"{action}：时间 “{value}” 不是带时区的 RFC 3339 dateTime",
-                                 f"{action}: '{value}' is not an RFC 3339 dateTime with a time zone",
+                out.append(Issue(R_DATETIME, f"{action}：时间 “{shorten(value, lang='zh')}” 不是带时区的 RFC 3339 dateTime",
+                                 f"{action}: '{shorten(value)}' is not an RFC 3339 dateTime with a time zone",
                                  base + _pointer(ptr_parts), position))
     for ptr_parts, value in _ident_values(payload, ()):
         if not IDENTIFIER.match(value):
-            out.append(Issue(R_IDENT, f"{action}：标识符 “{value}” 含标识符字符集以外的字符",
-                             f"{action}: identifier '{value}' has characters outside the identifier set",
+            out.append(Issue(R_IDENT, f"{action}：标识符 “{shorten(value, lang='zh')}” 含标识符字符集以外的字符",
+                             f"{action}: identifier '{shorten(value)}' has characters outside the identifier set",
                              base + _pointer(ptr_parts), position))
     return out
 

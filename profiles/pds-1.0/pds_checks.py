@@ -17,6 +17,7 @@ from lxml import etree
 
 from conformance.checks import register_check
 from conformance.checks.call import CheckCall
+from conformance.checks.display import shorten
 from conformance.checks.routing import ROUTES_SCHEMA, route
 from conformance.findings import Finding, Location
 from conformance.i18n import text
@@ -31,6 +32,7 @@ def _sibling(name: str) -> Any:
 M = _sibling("pds_model")
 q = M.q
 _OBJ: dict[str, Any] = {"type": "object", "additionalProperties": False}
+_METHOD_REQ = {"SM2-SM3": "PDS-7.2", "RSA-SHA256": "PDS-7.3"}
 
 
 class _Emit:
@@ -139,6 +141,14 @@ def parties(call: CheckCall) -> dict[str, Any] | None:
     return call.cached(key, load)
 
 
+def _strict_base64(value: str) -> bool:
+    try:
+        M.crypto.b64decode_strict(value)
+    except ValueError:
+        return False
+    return True
+
+
 @register_check("pds-signature", media_types=("xml",), params=_OBJ,
                 description=text("签名验证（7.1–7.4，公钥取自 PIXIT）", "signature verification (7.1-7.4, keys from PIXIT)"))
 def pds_signature(call: CheckCall) -> Iterator[Finding]:
@@ -159,8 +169,29 @@ def pds_signature(call: CheckCall) -> Iterator[Finding]:
         return
     sig = root.find(q("Signature"))
     method = M.child_text(sig, "Method")
-    if method not in ("SM2-SM3", "RSA-SHA256") or not M.crypto._B64.fullmatch(M.child_text(sig, "Value") or ""):
-        return  # PDS-4.8 (schema)
+    # What cannot be verified is not verified: undecided, never an implicit pass.
+    undecided = None
+    if method not in ("SM2-SM3", "RSA-SHA256"):
+        shown = shorten(method)
+        undecided = (("PDS-7.2", "PDS-7.3"), f"签名方法 “{shown}” 不是 SM2-SM3 或 RSA-SHA256（见 PDS-4.8），无法验签",
+                     f"the signature Method '{shown}' is neither SM2-SM3 nor RSA-SHA256 (see PDS-4.8); not verified")
+    elif not _strict_base64(M.child_text(sig, "Value") or ""):
+        undecided = ((_METHOD_REQ[method],), "签名值不是带填充、无空白的 base64（见 PDS-4.8），无法验签",
+                     "the signature Value is not padded base64 without whitespace (see PDS-4.8); not verified")
+    else:
+        entity = next(root.iter(etree.Entity), None)
+        if entity is not None:
+            undecided = ((_METHOD_REQ[method],), f"报文含有未展开的实体引用 {entity.text}，签名输入无法确定，无法验签",
+                         f"the message holds the entity reference {entity.text}, which the safe parser does not "
+                         "expand: the signed content is unknown; not verified")
+    if undecided is not None:
+        reqs, zh, en = undecided
+        for req in reqs:
+            yield from emit(Verdict.INCONCLUSIVE, req, zh, en, element=sig)
+        for req in {"PDS-7.2", "PDS-7.3"} - set(reqs):
+            if req in emit.bound:
+                yield call.not_applicable(text(f"本报文使用 {method}", f"this message is signed with {method}"), requirement=req)
+        return
     problem = M.signature_problem(root, registry.get)
     if problem is not None:
         code, req, zh, en = problem

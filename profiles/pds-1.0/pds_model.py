@@ -298,7 +298,11 @@ def value_form_problems(root: Any) -> list[tuple[str, Any, str, str]]:
     for el in root.iter("{*}*"):
         kids = [k for k in el]
         if any(not isinstance(k.tag, str) for k in kids) and not any(isinstance(k.tag, str) for k in kids):
-            out.append(("PDS-4.5", el, "值中含有注释或处理指令", "a comment or processing instruction inside a value"))
+            if any(isinstance(k, etree._Entity) for k in kids):
+                out.append(("PDS-4.5", el, "值中含有实体引用（安全解析器不展开实体）",
+                            "an entity reference inside a value (the safe parser does not expand entities)"))
+            else:
+                out.append(("PDS-4.5", el, "值中含有注释或处理指令", "a comment or processing instruction inside a value"))
             continue
         if kids:
             continue
@@ -427,7 +431,10 @@ def signature_problem(root: Any, lookup: Any) -> tuple[str, str, str, str] | Non
         raw = crypto.b64decode_strict(child_text(sig, "Value") or "")
     except ValueError:
         return "P003", req, "签名值不是 base64", "the signature value is not base64"
-    data = crypto.signing_input(head, body)
+    try:
+        data = crypto.signing_input(head, body)
+    except etree.C14NError:  # e.g. an entity reference the safe parser left unexpanded
+        return "P003", req, "Head/Body 无法规范化，签名无法验证", "Head/Body cannot be canonicalised; the signature cannot be verified"
     if method == "RSA-SHA256":
         ok = party.rsa_public.key_size >= 2048 and crypto.rsa_verify(party.rsa_public, raw, data)
     else:

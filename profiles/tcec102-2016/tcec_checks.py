@@ -24,6 +24,7 @@ from typing import Any
 
 from conformance.checks import get_check, register_check
 from conformance.checks.call import CheckCall
+from conformance.checks.display import shorten
 from conformance.findings import Finding, Location
 from conformance.subject import Subject
 from conformance.profile import load_sibling
@@ -48,6 +49,19 @@ def run_jsonschema(call: CheckCall, schema: str, subject: Subject) -> Iterator[F
     yield from spec.func(CheckCall(binding, subject, call.context, call.applicable)) or ()
 
 
+def _duplicate_members(j: Any, subject: Subject, req: str) -> None:
+    """Duplicate member names leave the value a receiver takes undefined (RFC 8259 §4):
+    the harness judged the last one, a receiver may take the first; it cannot decide."""
+    dups = sorted({shorten(k.encode("utf-8", "backslashreplace").decode("utf-8"), 40)
+                   for k in getattr(subject, "json_duplicate_keys", [])})
+    if dups:
+        names = ", ".join(dups[:10])
+        j.inconclusive(req, f"JSON 对象有重复的成员名：{names}；接收方取哪个值未定义（RFC 8259 §4），无法判定",
+                       f"a JSON object repeats the member names {names}; which value a receiver takes is undefined "
+                       "(RFC 8259 §4), so this cannot be decided", location=Location(file=subject.name),
+                       evidence={"keys": dups[:10]})
+
+
 def _secret(call: CheckCall, *keys: str) -> list[str] | None:
     values = [call.context.pixit.get(k) for k in keys]
     return [str(v) for v in values] if all(values) else None
@@ -64,6 +78,7 @@ def envelope_check(call: CheckCall) -> Iterator[Finding]:
         return
     reqs = REQUEST_REQS if kind == "request" else RESPONSE_REQS
     j.touch(*reqs)
+    _duplicate_members(j, call.subject, "CEC-4.5-REQ" if kind == "request" else "CEC-4.5-RESP")
     for f in run_jsonschema(call, f"envelope.{kind}.schema.json", call.subject):
         j.finding(f)
     loc = Location(file=call.subject.name)
@@ -126,12 +141,18 @@ def payload_check(call: CheckCall) -> Iterator[Finding]:
         j.inconclusive("CEC-DM-TYPE", "无法判断业务数据的类型：请用 <类型>.json 命名文件或在 ICS 中设置 MESSAGE_TYPE",
                        "cannot tell the payload's message type: name the file <type>.json or set ICS MESSAGE_TYPE",
                        location=Location(file=call.subject.name))
+        # Without a type no business rule can be judged: say so for each (a requirement
+        # without any finding would read as a harness error).
+        for req in sorted(j.bound - {"CEC-DM-TYPE"}):
+            j.inconclusive(req, "业务数据类型未知，未校验", "the payload's message type is unknown; not judged",
+                           location=Location(file=call.subject.name))
         yield from j.results()
         return
     j.touch(*core.schema_requirements(msg_type), "CEC-DM-DIALECT")
     for f in run_jsonschema(call, core.schema_index()[msg_type]["schema"], subject):
         f.evidence = {**(f.evidence or {}), "message_type": msg_type}
         j.finding(f)
+    _duplicate_members(j, subject, "CEC-DM-TYPE")  # parsed by now (the file, or the envelope's Data)
     for p in core.dialect_problems(value, str(call.context.option("DIALECT", "cec"))):
         j.problem(p, location=Location(file=subject.name, pointer=p.pointer))
     yield from j.results(untouched=(f"{msg_type} 不涉及该要求", f"a {msg_type} payload does not concern this requirement"),

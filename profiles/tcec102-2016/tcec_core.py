@@ -281,19 +281,50 @@ def open_data(data: str, sec_key: str, sec_iv: str) -> tuple[Any, str | None, Pr
         plain = decrypt_data(data, sec_key, sec_iv)
     except DataError as exc:
         try:
-            value = json.loads(data)
-        except ValueError:
+            value = load_json(data)
+        except (ValueError, RecursionError):
             value = None
         if isinstance(value, (dict, list)):
             return value, data, Problem("CEC-B-DATA", "Data 为明文 JSON，未加密", "Data is plaintext JSON, not encrypted",
                                         "/Data")
         return None, None, Problem("CEC-B-DATA", f"Data 无法解密：{exc}", f"Data cannot be decrypted: {exc}", "/Data")
     try:
-        value = json.loads(plain)
+        value = load_json(plain)
+    except JsonLimit as exc:  # the harness's limit, not evidence against the product
+        return None, plain, Problem("CEC-B-DATA", f"解密后的 Data 超出本工具的 JSON 处理上限（{exc.zh}），无法判定",
+                                    f"decrypted Data exceeds this tool's JSON limits ({exc.en}); cannot decide",
+                                    "/Data", verdict="inconclusive")
     except ValueError as exc:
         return None, plain, Problem("CEC-B-DATA", f"解密后的 Data 不是 JSON：{exc}", f"decrypted Data is not JSON: {exc}",
                                     "/Data")
     return value, plain, None
+
+
+class JsonLimit(ValueError):
+    """JSON text this tool will not parse: nested too deep or a number with too many digits."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not a JSON value (RFC 8259)")
+
+
+def load_json(src: str) -> Any:
+    """``json.loads`` for payload text: NaN and Infinity are not JSON; depth and number
+    size limits (the interpreter's) raise :class:`JsonLimit` instead of RecursionError."""
+    try:
+        return json.loads(src, parse_constant=_no_constant)
+    except RecursionError:
+        raise JsonLimit("嵌套过深", "nested too deeply") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        raise JsonLimit("数字位数过多", "a number has too many digits") from None
 
 
 # ------------------------------------------------------------------ payload types and schemas
@@ -520,7 +551,7 @@ class Platform:
             return Answer(404, dumps({"error": f"unknown interface {interface}"}))
         try:
             env = json.loads(body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return self._reject(RET_ENVELOPE, "request is not JSON", interface)
         if not isinstance(env, dict):
             return self._reject(RET_ENVELOPE, "request is not a JSON object", interface)
@@ -557,7 +588,7 @@ class Platform:
             return bad
         try:
             payload = json.loads(decrypt_data(env["Data"], self.sec.data_secret, self.sec.data_iv))
-        except (DataError, ValueError):
+        except (DataError, ValueError, RecursionError):
             return self._reject(RET_ENVELOPE, "Data cannot be decrypted", interface)
         if "no-business-check" not in self.defects:
             problems = [p for p in payload_problems(f"{interface}.req", payload)

@@ -14,21 +14,31 @@ from typing import Any
 from .analysis import Analysis, analyse
 from .syntax import DEFAULT_CHARS, release
 
+_TAG = 12  # a tag is 3 characters; a longer one is shown in part
+_VALUE = 70  # UNB/UNH identifiers are at most 35 characters (an..35), composites a little more
+
+
+def _cut(value: Any) -> Any:
+    return value[:_VALUE] if isinstance(value, str) else value
+
+
 _MESSAGE_LEVEL = {"EDI-UNH-1", "EDI-UNT-1", "EDI-UNH-2", "EDI-UNH-3", "EDI-MSG-1", "EDI-MSG-2"}
 
 
 def contrl_report(source: bytes | Analysis, **analyse_kw: Any) -> dict[str, Any]:
     """The CONTRL-like structure of an interchange (bytes) or of a finished analysis."""
     a = source if isinstance(source, Analysis) else analyse(source, **analyse_kw)
-    tags = {s.number: s.tag for s in a.tokens.segments} if a.tokens else {}
+    # Values are cut to their longest lawful size: a hostile file's "tag" or reference
+    # can be megabytes long, and the report is copied into the run record.
+    tags = {s.number: s.tag[:_TAG] for s in a.tokens.segments} if a.tokens else {}
     inter: dict[str, Any] = {
-        "reference": a.interchange.get("reference", ""), "sender": a.interchange.get("sender", ""),
-        "recipient": a.interchange.get("recipient", ""), "action": "7", "errors": [],
+        "reference": _cut(a.interchange.get("reference", "")), "sender": _cut(a.interchange.get("sender", "")),
+        "recipient": _cut(a.interchange.get("recipient", "")), "action": "7", "errors": [],
     }
     messages: list[dict[str, Any]] = []
     for m in a.messages:
-        messages.append({"reference": m.reference, "type": m.type, "version": m.version, "release": m.release,
-                         "agency": m.agency, "action": "7", "errors": [], "segments": []})
+        messages.append({"reference": _cut(m.reference), "type": _cut(m.type), "version": _cut(m.version),
+                         "release": _cut(m.release), "agency": _cut(m.agency), "action": "7", "errors": [], "segments": []})
     seg_index: dict[tuple[int, int], dict[str, Any]] = {}
     for issue in a.issues:
         if issue.contrl is None:
