@@ -7,8 +7,9 @@ Paths are relative to this file, never to the working directory.
 
 from __future__ import annotations
 
+import socket
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +148,19 @@ def write_profile(tmp_path: Path) -> Callable[..., Path]:
         return folder
 
     return _write
+
+
+@pytest.fixture
+def canary() -> Iterator[int]:
+    """A loopback port that records any connection: the run must not make one."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.setblocking(False)
+    try:
+        yield srv.getsockname()[1]
+        with pytest.raises(BlockingIOError):
+            conn, _ = srv.accept()  # pragma: no cover - only on failure
+            conn.close()
+    finally:
+        srv.close()

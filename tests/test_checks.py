@@ -3,7 +3,6 @@ findings for unbound requirements, and the generic checks' routing and safety.""
 
 from __future__ import annotations
 
-import socket
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -317,20 +316,6 @@ def test_params_draft_selects_the_dialect(tmp_path: Path, run: Callable[..., dic
     assert entry["verdict"] == "error"
     assert "cannot load JSON Schema legacy.schema.json" in entry["findings"][0]["message"]["en"]
     assert record["summary"]["exit_code"] == 3
-
-
-@pytest.fixture
-def canary() -> Iterator[int]:
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    srv.setblocking(False)
-    try:
-        yield srv.getsockname()[1]
-        with pytest.raises(BlockingIOError):
-            srv.accept()
-    finally:
-        srv.close()
 
 
 def _mini_profile(folder: Path, media: str, checks: str, files: dict[str, str]) -> Profile:

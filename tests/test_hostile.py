@@ -5,7 +5,6 @@ nothing is fetched, and the limits hold quickly."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -66,22 +65,6 @@ def hostile(tmp_path: Path) -> Callable[..., dict[str, Any]]:
         return record
 
     return _hostile
-
-
-@pytest.fixture
-def canary() -> Iterator[int]:
-    """A loopback port that records any connection: the run must not make one."""
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    srv.setblocking(False)
-    try:
-        yield srv.getsockname()[1]
-        with pytest.raises(BlockingIOError):
-            conn, _ = srv.accept()  # pragma: no cover - only on failure
-            conn.close()
-    finally:
-        srv.close()
 
 
 def _no_error_findings(record: dict[str, Any]) -> None:

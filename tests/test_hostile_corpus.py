@@ -24,7 +24,6 @@ import pytest
 import yaml
 
 import hostile_corpus as hc
-from test_hostile import canary  # noqa: F401  (the loopback port no run may connect to)
 
 PAIRS = [(case, pid) for case in hc.cases() if not case.big for pid in case.profiles]
 MEMORY_LIMIT_MIB = 300  # peak RSS of the measuring process, whatever the case
