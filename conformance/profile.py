@@ -246,6 +246,26 @@ def _fail(file: Path, message: Text, path: list[Any] | None = None, source: str 
     return ProfileError(message, file=str(file), path=where if path is not None else None)
 
 
+class StrictYamlLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping: plain YAML keeps
+    the last one silently, and a profile would lose, say, half its PIXIT keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+                seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the constructor below reports it
+                continue
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"duplicate key {key!r} (first at line {first})", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_profile(directory: str | Path, *, source: str = "directory") -> Profile:
     """Load and validate the profile in ``directory`` (or the profile.yaml path itself)."""
     directory = Path(directory)
@@ -259,7 +279,7 @@ def load_profile(directory: str | Path, *, source: str = "directory") -> Profile
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(text(f"无法读取：{exc}", f"cannot read: {exc}"), file=str(file)) from None
     try:
-        raw = yaml.safe_load(raw_text)
+        raw = yaml.load(raw_text, Loader=StrictYamlLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

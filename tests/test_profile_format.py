@@ -120,6 +120,18 @@ def test_invalid_yaml_names_file_line_and_column(write_profile: Callable[..., Pa
     assert "YAML" in err.render("en") and "YAML 语法错误" in err.render("zh")
 
 
+@pytest.mark.parametrize("extra, key", [
+    ("title: again\n", "title"),  # a top-level key given twice
+    ("pixit:\n  - {id: a, type: string, id: b}\n", "id"),  # twice in one flow mapping
+])
+def test_a_key_given_twice_is_refused_not_overwritten(
+    write_profile: Callable[..., Path], extra: str, key: str
+) -> None:
+    err = _load_error(write_profile(BASE + extra))
+    assert f"duplicate key '{key}'" in err.render("en")
+    assert re.search(r"line \d+, column \d+", err.path or "")
+
+
 @pytest.mark.parametrize("source", ["- a list\n- not a mapping\n", "", "just a string\n"])
 def test_top_level_must_be_a_mapping(write_profile: Callable[..., Path], source: str) -> None:
     err = _load_error(write_profile(source))
