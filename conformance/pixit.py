@@ -159,6 +159,17 @@ def redact(value: Any, secrets: set[str]) -> Any:
     return walk(value)
 
 
+def console_pixit(shown: dict[str, Any], supplied: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """``shown`` (a PIXIT a command prints, e.g. what a reference peer tells the harness)
+    with every secret of the user's own PIXIT ``supplied`` redacted: the user has them in
+    their file, and a console (a CI log) is no place for them. Values the tool chose
+    itself (a reference peer's TEST-ONLY defaults) stay: the user needs them."""
+    from .live.session import pixit_secrets
+
+    found = secret_values(supplied, profile) | pixit_secrets(supplied, tuple(profile.raw.get("pixit_secrets") or ()))
+    return redact(shown, {s for s in found if len(s) >= 4})
+
+
 # --------------------------------------------------------------------------- templates
 
 
@@ -207,5 +218,5 @@ def required_keys(profile: Profile) -> list[PixitKey]:
     return [k for k in profile.pixit_keys if k.required]
 
 
-__all__ = ["PixitCheck", "PixitError", "check_pixit", "load_pixit", "pixit_schema", "pixit_template", "redact",
-           "secret_values"]
+__all__ = ["PixitCheck", "PixitError", "check_pixit", "console_pixit", "load_pixit", "pixit_schema", "pixit_template",
+           "redact", "secret_values"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import threading
 from dataclasses import dataclass, field
@@ -11,6 +12,25 @@ from typing import Any
 REDACTED = "«redacted»"
 MAX_BODY = 64 * 1024
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+#: the password of a URL's user info (``scheme://user:password@host``)
+_URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@?#]*):([^@\s/?#]+)@")
+
+
+def url_passwords(text: str) -> set[str]:
+    """The passwords in the user info of the URLs in ``text``, as written and percent-decoded."""
+    from urllib.parse import unquote
+
+    found: set[str] = set()
+    for m in _URL_PASSWORD.finditer(text):
+        found |= {m.group(2), unquote(m.group(2))}
+    return found
+
+
+def redact_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` replaced."""
+    if "@" not in text:
+        return text
+    return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
 
 
 def _now() -> str:
@@ -66,6 +86,11 @@ class Recorder:
             with self._lock:
                 self._secrets.add(s)
 
+    def secrets(self) -> frozenset[str]:
+        """Every value registered so far (PIXIT secrets, tokens and keys learned at run time)."""
+        with self._lock:
+            return frozenset(self._secrets)
+
     def add(self, exchange: Exchange) -> Exchange:
         with self._lock:
             exchange.index = len(self._items)
@@ -86,10 +111,10 @@ class Recorder:
     # ---------------------------------------------------------------- redaction / output
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret in sorted(self.secrets(), key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return text
+        return redact_url_passwords(text)
 
     def _headers(self, headers: dict[str, str]) -> dict[str, str]:
         out = {}

@@ -121,6 +121,9 @@ def run_live(
         except OSError:
             pass
     record = builder.build()
+    # Findings and evidence are redacted too, with what the run learned (tokens, keys read
+    # from files, URL passwords), not only with the PIXIT's declared secrets.
+    secrets |= session.recorder.secrets()
     if secrets:
         record = redact(record, secrets)
     if waivers is not None:

@@ -6,15 +6,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .exchange import Recorder
+from .exchange import Recorder, url_passwords
 from .http import HttpClient
 from .server import Handler, LoopbackServer
 
 SECRET_KEY = re.compile(r"secret|password|passwd|token|private|(^|_)iv$|(^|_)key$", re.I)
+PUBLIC_KEY = re.compile(r"public", re.I)  # a public key is evidence, not a secret
 
 
 def pixit_secrets(pixit: dict[str, Any], extra_keys: tuple[str, ...] = ()) -> set[str]:
-    """Values in PIXIT that must never appear in a report."""
+    """Values in PIXIT that must never appear in a report: those under secret-sounding
+    keys or ``extra_keys``, and the password of any URL with user info."""
     found: set[str] = set()
 
     def walk(value: Any, key: str = "") -> None:
@@ -25,8 +27,10 @@ def pixit_secrets(pixit: dict[str, Any], extra_keys: tuple[str, ...] = ()) -> se
             for v in value:
                 walk(v, key)
         elif isinstance(value, (str, int)) and not isinstance(value, bool):
-            if key in extra_keys or SECRET_KEY.search(key):
+            if key in extra_keys or (SECRET_KEY.search(key) and not PUBLIC_KEY.search(key)):
                 found.add(str(value))
+            elif isinstance(value, str) and "@" in value:
+                found.update(url_passwords(value))
 
     walk(pixit)
     return found

@@ -9,6 +9,12 @@ harness tells it where to connect through ``lk.DRIVERS`` (PIXIT ``ocpp16_driver`
 because its address is only known once the harness listens. Standalone
 (``conformance reference ocpp-1.6j --role charge-point``), PIXIT ``central_system_url``
 says where to connect.
+
+With PIXIT ``authorization_key`` both peers use HTTP Basic authentication in the
+WebSocket handshake (OCPP 1.6 security whitepaper, profile 1: user = charge point id,
+password = AuthorizationKey): the charge point dials with the credentials, and the
+central system hands the harness a ``csms_url`` that carries them. The reference
+central system does not check them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from conformance.live import ReferencePeer, register_reference
 from conformance.live.websocket import WebSocketServer, connect_websocket
@@ -41,6 +48,15 @@ def utcnow() -> str:
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def with_basic_auth(url: str, user: str, key: Any) -> str:
+    """``url`` with ``user:key@`` in front of the host when a key is given (the WebSocket
+    client turns the user info into an ``Authorization: Basic`` header)."""
+    if not key:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(str(key), safe='')}@{parts.netloc}"))
 
 
 def incoming_error(action: str, payload: Any, handled: set[str], defects: set[str]) -> tuple[str, str] | None:
@@ -83,6 +99,7 @@ class ReferenceChargePoint:
         self.defects = defects
         self.has = defects.__contains__
         self.cp_id = str(pixit.get("charge_point_id", "CP001"))
+        self.authorization_key = pixit.get("authorization_key")
         self.connectors = 1
         self.config: dict[str, tuple[str, bool]] = {  # key -> (value, readonly)
             "HeartbeatInterval": ("60", False), "MeterValueSampleInterval": ("0", False),
@@ -134,6 +151,7 @@ class ReferenceChargePoint:
     def _session(self) -> None:
         assert self.url is not None
         url = self.url.rsplit("/", 1)[0] + "/" if self.has("cp-wrong-identity-path") else self.url
+        url = with_basic_auth(url, self.cp_id, self.authorization_key)
         conn = connect_websocket(url, None, subprotocols=[] if self.has("cp-no-subprotocol") else [SUBPROTOCOL],
                                  timeout=5, name="reference-cp")
         ids = (lambda: "42") if self.has("cp-reused-message-id") else None
@@ -395,5 +413,7 @@ def reference_central_system(*, pixit: dict[str, Any], defects: set[str], host: 
             ep.close()
         server.stop()
 
+    cp_id = str(pixit.get("charge_point_id", "CP001"))
     return ReferencePeer(url=server.url, stop=stop, pixit={
-        "csms_url": server.url, "charge_point_id": str(pixit.get("charge_point_id", "CP001")), "id_tags": tags})
+        "csms_url": with_basic_auth(server.url, cp_id, pixit.get("authorization_key")), "charge_point_id": cp_id,
+        "id_tags": tags})

@@ -142,11 +142,13 @@ def submissions(call: Any) -> Iterator[Finding]:
             proc = subprocess.run(shlex.split(str(cmd)), env={**os.environ, "PDS_PLATFORM_URL": platform_url},
                                   capture_output=True, timeout=c.timeout, check=False)
             if proc.returncode != 0:
+                # redacted before it is cut: a secret cut in half would escape the redaction
+                stderr_tail = s.recorder.redact(proc.stderr.decode("utf-8", "replace"))[-2000:]
                 for req in call.binding.requirements:
                     if req in call.applicable:
                         yield call.error(text(f"触发命令退出码 {proc.returncode}", f"the trigger command exited with {proc.returncode}"),
                                          requirement=req,
-                                         evidence={"stderr": s.recorder.redact(proc.stderr.decode("utf-8", "replace")[-2000:])})
+                                         evidence={"stderr": stderr_tail})
                 return
         except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
             for req in call.binding.requirements:
@@ -319,11 +321,24 @@ class RefEnterprise:
     def __init__(self, pixit: dict[str, Any], defects: set[str], host: str, port: int):
         # defect names shared with the platform role carry an "ent-" prefix in profile.yaml
         self.defects = {d.removeprefix("ent-") for d in defects}
-        fx, base = P.fixture_pixit()
-        merged = {**P.absolutize(fx, base), **{k: v for k, v in pixit.items() if v is not None and k in ("listen_host", "listen_port", "timeout_s")}}
-        parts, _ = P.load_pixit_parties(merged, None)
+        settings = {k: v for k, v in pixit.items() if v is not None and k in ("listen_host", "listen_port", "timeout_s")}
+        # The enterprise is PIXIT participants[0] with the PIXIT's platform; the factory gets no
+        # PIXIT folder (engine), so relative key paths are tried against the working directory,
+        # and without usable keys the peer uses the TEST-ONLY fixture keys.
+        try:
+            if not pixit.get("participants"):
+                raise OSError("no participants")
+            merged = {**{k: v for k, v in pixit.items() if k in ("participants", "platform_id", "platform_public_key",
+                                                                    "platform_private_key")}, **settings}
+            parts, _ = P.load_pixit_parties(merged, None)
+            platform = P.platform_party(merged, None)
+        except (OSError, ValueError):
+            fx, base = P.fixture_pixit()
+            merged = {**P.absolutize(fx, base), **settings}
+            parts, _ = P.load_pixit_parties(merged, None)
+            platform = P.platform_party(merged, None)
         self.me = parts[0]
-        self.platform = P.platform_party(merged, None)
+        self.platform = platform
         self.pixit = merged
         self.lock = threading.Lock()
         self.acked: set[str] = set()

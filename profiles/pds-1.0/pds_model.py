@@ -369,7 +369,8 @@ HEAD_ORDER = ("MessageID", "FunctionCode", "MessageType", "SenderID", "ReceiverI
 
 
 def _esc(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # a raw carriage return would reach the reader as a line feed (XML 1.0 §2.11)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def head_xml(fields: dict[str, str | None]) -> str:

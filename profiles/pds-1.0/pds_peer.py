@@ -247,6 +247,28 @@ def reserve_port(host: str) -> tuple[int, Any]:
     return sock.getsockname()[1], sock
 
 
+#: characters XML 1.0 cannot carry (C0 controls but tab, LF and CR; surrogates; U+FFFE, U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+TEXT512 = 512  # the schema's limit of Location and Description
+
+
+def fit_text(text: str, limit: int = TEXT512) -> str:
+    """``text`` as a receipt or an API answer can carry it: characters XML cannot hold become
+    U+FFFD, and it is cut so that even its escaped form fits ``limit`` (receipt_body cuts the
+    escaped text; a cut inside an escape would break the document). Error texts quote the
+    submission (XSD messages quote values), so they can hold anything."""
+    text = _NOT_XML.sub("\ufffd", text)
+    if len(M._esc(text)) <= limit:
+        return text
+    out, size = [], 0
+    for ch in text:
+        size += len(M._esc(ch))
+        if size > limit:
+            break
+        out.append(ch)
+    return "".join(out)
+
+
 def receipt_message(platform: Any, *, receiver: str | None, ref_id: str | None, ref_type: str | None, stage: str,
                     status: str, errors: list[Problem] | None = None, mid: str | None = None, seq: int = 0,
                     when: dt.datetime | None = None, prefix: bool = False, wrong_key: Any = None,
@@ -254,7 +276,8 @@ def receipt_message(platform: Any, *, receiver: str | None, ref_id: str | None, 
     when = when or now()
     mid = mid or S.message_id(platform.id, when, seq)
     body = S.receipt_body(ref_id or "", ref_type or "", stage, status, M.format_datetime(when),
-                          [(p.code, p.location, f"{p.zh} / {p.en}") for p in errors or ()])
+                          [(p.code, fit_text(p.location) if p.location else None, fit_text(f"{p.zh} / {p.en}"))
+                           for p in errors or ()])
     head = {"MessageID": mid, "FunctionCode": "9", "MessageType": "RECEIPT", "SenderID": platform.id,
             "ReceiverID": receiver if receiver and M.PARTY_ID.fullmatch(receiver) else "UNKNOWN",
             "SendTime": M.format_datetime(when), "Version": "1.0", "Nonce": nonce or new_nonce()}
@@ -272,7 +295,7 @@ def api_doc(local: str, inner: str) -> bytes:
 
 
 def ack_doc(ack_id: str, status: str, code: str | None = None, desc: str = "") -> bytes:
-    err = f"<Error><Code>{code}</Code><Description>{M._esc(desc or code or '')}</Description></Error>" if code else ""
+    err = f"<Error><Code>{code}</Code><Description>{M._esc(fit_text(desc or code or ''))}</Description></Error>" if code else ""
     return api_doc("Ack", f"<AckMessageID>{ack_id}</AckMessageID><Status>{status}</Status>{err}")
 
 

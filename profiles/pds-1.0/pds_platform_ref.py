@@ -314,9 +314,10 @@ class RefPlatform:
         doc = P.parse_doc(req.body)
 
         def answer(result: str, key_id: str | None, code: str | None = None, desc: str = "") -> Any:
-            inner = f"<Result>{result}</Result>" + (f"<KeyId>{key_id}</KeyId>" if key_id else "")
+            # the KeyId is the request's and may hold anything
+            inner = f"<Result>{result}</Result>" + (f"<KeyId>{M._esc(P.fit_text(key_id))}</KeyId>" if key_id else "")
             if code:
-                inner += f"<Error><Code>{code}</Code><Description>{M._esc(desc)}</Description></Error>"
+                inner += f"<Error><Code>{code}</Code><Description>{M._esc(P.fit_text(desc))}</Description></Error>"
             return self.xml(P.api_doc("VerifyResponse", inner))
 
         if doc is None:
