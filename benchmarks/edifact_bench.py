@@ -8,6 +8,11 @@ Prints, for the same generated interchange in the same run:
   * our analysis alone (tokenise + control counts + segment tables + codes + ISO 6346);
   * pydifact's parse of the same text (segments only, no checks): the reference figure,
     and the ratio.
+
+(``rows()`` gives ``benchmarks/run.py`` this profile's rows: N interchange files of
+``ROWS_CONTAINERS`` containers each, cycling through the four messages in both
+directories, through ``conformance.runner.validate`` with 1 and all cores, next to
+pydifact's parse of the same files; there is no schema validator for EDIFACT.)
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import importlib.util
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -23,6 +29,13 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE_DIR = ROOT / "profiles" / "edifact-port"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import benchkit  # noqa: E402
+
+PROFILE_ID = "edifact-port"
+QUICK_N, FULL_N = 150, 20000  # interchange files per case in rows()
+ROWS_CONTAINERS = 50  # containers per interchange in rows()
 
 
 def _tools() -> Any:
@@ -41,6 +54,57 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return min(times) if len(times) < 3 else statistics.median(times)
+
+
+# ---------------------------------------------------------------- rows for benchmarks/run.py
+
+_STATE: dict[str, Any] = {}  # what the profile's parent process loaded; its cases inherit it
+
+
+def prepare(folder: str) -> list[str]:
+    """Write the source interchanges (one per message and directory) and warm the profile."""
+    mi = _tools()
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    files = []
+    for seed, (message, directory) in enumerate((m, d) for m in ("BAPLIE", "CODECO", "COARRI", "COPRAR")
+                                                for d in ("D95B", "D00B")):
+        path = Path(folder) / f"{message.lower()}-{directory.lower()}.edi"
+        path.write_bytes(mi.interchange(message=message, directory=directory, containers=ROWS_CONTAINERS,
+                                        seed=seed + 1).encode("ascii"))
+        files.append(path)
+    _STATE["profile"], _STATE["settings"] = benchkit.warm_profile(PROFILE_ID, files)
+    return [str(f) for f in files]
+
+
+def case_harness(data_dir: str, jobs: int) -> dict[str, Any]:
+    return benchkit.time_validate(_STATE["profile"], data_dir, jobs, _STATE["settings"])
+
+
+def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
+    """pydifact's parse of each file (read, decode, every segment; no checks)."""
+    assert validator == "pydifact", validator
+    from pydifact.parser import Parser
+
+    def failures(f: Path) -> int:
+        for _ in Parser().parse(f.read_bytes().decode("latin-1")):
+            pass
+        return 0  # a parse, not a validation: it raises on what it cannot read
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return benchkit.time_raw(data_dir, failures, validator)
+
+
+def rows(quick: bool, n: int | None, cores: int, server: benchkit.Server | None = None) -> list[dict[str, Any]]:
+    """This profile's rows for benchmarks/run.py (each case in its own process)."""
+    n = n or (QUICK_N if quick else FULL_N)
+    with benchkit.server(server) as srv, tempfile.TemporaryDirectory(prefix="edifact-bench-") as tmp:
+        sources = srv.prepare(__file__, "prepare", folder=str(Path(tmp) / "sources"))
+        return benchkit.compare(srv, __file__, PROFILE_ID, "interchanges", sources, n, cores, ["pydifact"],
+                                Path(tmp) / "data", name=lambda src, i: f"{i:07d}-{src.name}")
+
+
+# ---------------------------------------------------------------- standalone figures
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,11 @@
 2. Wall time of the Core suite (default ICS: no optional feature profile) against the
    local reference peer, for each role, with the PIXIT the tests use (heartbeat interval
    1 s; the charge-point suite waits for real boot retries and heartbeats).
+
+(``rows()`` gives ``benchmarks/run.py`` this profile's rows: the bundled valid captures
+replicated to N files through ``conformance.runner.validate`` with 1 and all cores,
+next to jsonschema-rs and python-jsonschema (Draft 4, the official schema of each
+frame's action) on the CALL and CALLRESULT payloads of the same files.)
 """
 
 from __future__ import annotations
@@ -19,39 +24,112 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from jsonschema import Draft4Validator  # noqa: E402
+import benchkit  # noqa: E402
 
-from conformance import resolve_profile  # noqa: E402
-from conformance.live.runner import run_live  # noqa: E402
+PROFILE_ID = "ocpp-1.6j"
+VALID = ROOT / "fixtures" / "ocpp-1.6j" / "valid"
+QUICK_N, FULL_N = 1000, 20000  # capture files per case in rows()
+CALL, CALLRESULT = 2, 3
 
 
-def frames_corpus() -> list[tuple[Any, str | None]]:
-    """(frame, action) pairs from the valid captures; action is the CALL's for a CALLRESULT."""
+def frames_of(data: Any) -> list[tuple[Any, str | None]]:
+    """(frame, action) pairs of one capture (a frame or a list of frames or of
+    {frame, action} items); action is the CALL's for a CALLRESULT. CALLERRORs are left out."""
     out: list[tuple[Any, str | None]] = []
-    for path in sorted((ROOT / "fixtures" / "ocpp-1.6j" / "valid").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        items = [data] if data and isinstance(data[0], int) else data
-        actions: dict[str, str] = {}
-        for item in items:
-            frame = item["frame"] if isinstance(item, dict) else item
-            if frame[0] == 2:
-                actions[frame[1]] = frame[2]
-                out.append((frame, frame[2]))
-            elif frame[0] == 3:
-                out.append((frame, actions.get(frame[1]) or (item.get("action") if isinstance(item, dict) else None)))
+    items = [data] if data and isinstance(data[0], int) else data
+    actions: dict[str, str] = {}
+    for item in items:
+        frame = item["frame"] if isinstance(item, dict) else item
+        if frame[0] == CALL:
+            actions[frame[1]] = frame[2]
+            out.append((frame, frame[2]))
+        elif frame[0] == CALLRESULT:
+            out.append((frame, actions.get(frame[1]) or (item.get("action") if isinstance(item, dict) else None)))
     return out
 
 
+def frames_corpus() -> list[tuple[Any, str | None]]:
+    """(frame, action) pairs from the valid captures."""
+    out: list[tuple[Any, str | None]] = []
+    for path in sorted(VALID.glob("*.json")):
+        out += frames_of(json.loads(path.read_text(encoding="utf-8")))
+    return out
+
+
+# ---------------------------------------------------------------- rows for benchmarks/run.py
+
+_STATE: dict[str, Any] = {}  # what the profile's parent process loaded; its cases inherit it
+
+
+def prepare() -> list[str]:
+    files = sorted(VALID.glob("*.json"))
+    _STATE["profile"], _STATE["settings"] = benchkit.warm_profile(PROFILE_ID, files)
+    return [str(f) for f in files]
+
+
+def case_harness(data_dir: str, jobs: int) -> dict[str, Any]:
+    return benchkit.time_validate(_STATE["profile"], data_dir, jobs, _STATE["settings"])
+
+
+def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
+    """The official schema of each CALL / CALLRESULT payload of each file: read, parse,
+    validate (python-jsonschema with exact decimals, as the harness parses them)."""
+    import jsonschema_rs
+    from jsonschema import Draft4Validator
+
+    folder = resources.files("ocpp.v16").joinpath("schemas")
+    if validator == "jsonschema-rs":
+        def load(text: str | bytes) -> Any:
+            return json.loads(text)
+
+        make: Any = jsonschema_rs.Draft4Validator
+    else:
+        def load(text: str | bytes) -> Any:
+            return json.loads(text, parse_float=Decimal)
+
+        make = Draft4Validator
+    schemas = {e.name[:-5]: make(load(e.read_bytes())) for e in folder.iterdir() if e.name.endswith(".json")}
+
+    def failures(f: Path) -> int:
+        bad = 0
+        for frame, action in frames_of(load(f.read_bytes())):
+            schema = schemas.get(action if frame[0] == CALL else f"{action}Response") if action else None
+            if schema is not None:
+                bad += not schema.is_valid(frame[3] if frame[0] == CALL else frame[2])
+        return bad
+
+    return benchkit.time_raw(data_dir, failures, validator)
+
+
+def rows(quick: bool, n: int | None, cores: int, server: benchkit.Server | None = None) -> list[dict[str, Any]]:
+    """This profile's rows for benchmarks/run.py (each case in its own process)."""
+    n = n or (QUICK_N if quick else FULL_N)
+    with benchkit.server(server) as srv, tempfile.TemporaryDirectory(prefix="ocpp-bench-") as tmp:
+        sources = srv.prepare(__file__, "prepare")
+        return benchkit.compare(srv, __file__, PROFILE_ID, "captures", sources, n, cores,
+                                ["jsonschema-rs", "jsonschema"], Path(tmp) / "data")
+
+
+# ---------------------------------------------------------------- standalone figures
+
+
 def bench_frames(n: int, repeat: int) -> None:
-    resolve_profile("ocpp-1.6j")  # loads the plugins
+    from jsonschema import Draft4Validator
+
+    from conformance import resolve_profile
+
+    resolve_profile(PROFILE_ID)  # loads the plugins
     fr = sys.modules["conformance_profile_plugins.ocpp_1_6j_ocpp16_frames"]
     corpus = frames_corpus()
     texts = [json.dumps(f) for f, _ in corpus]
@@ -108,7 +186,10 @@ def bench_frames(n: int, repeat: int) -> None:
 
 
 def bench_suite() -> None:
-    profile = resolve_profile("ocpp-1.6j")
+    from conformance import resolve_profile
+    from conformance.live.runner import run_live
+
+    profile = resolve_profile(PROFILE_ID)
     pixit = {"timeout_s": 1, "tolerance_s": 0.5, "heartbeat_interval_s": 1, "clock_tolerance_s": 60}
     for role in ("charge-point", "central-system"):
         t0 = time.perf_counter()

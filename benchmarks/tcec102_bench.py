@@ -13,34 +13,117 @@
 3. The live suite against the local reference peers, both roles (wall time).
 
 Prints figures; asserts nothing about speed.
+
+(``rows()`` gives ``benchmarks/run.py`` this profile's rows: the bundled valid business
+payloads, and separately the valid envelopes, replicated to N files through
+``conformance.runner.validate`` with 1 and all cores, next to jsonschema-rs and
+python-jsonschema on the same files with the schemas the harness applies: the
+payload's type schema; for an envelope its envelope schema and the schema of its
+Data, decrypted beforehand since decryption is not a validator's job, while the
+harness also decrypts and checks the signature.)
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import importlib.util
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from conformance.ics import ics_from_dict  # noqa: E402
-from conformance.live.runner import run_live  # noqa: E402
-from conformance.profile import load_profile  # noqa: E402
-from conformance.runner import validate  # noqa: E402
-from conformance.subject import Subject  # noqa: E402
+import benchkit  # noqa: E402
 
-PROFILE = load_profile(ROOT / "profiles" / "tcec102-2016")  # loads the plugins
-core = sys.modules["conformance_profile_plugins.tcec102_2016_tcec_core"]
-samples = sys.modules["conformance_profile_plugins.tcec102_2016_tcec_samples"]
+PROFILE_ID = "tcec102-2016"
+VALID = ROOT / "fixtures" / "tcec102-2016" / "valid"
+QUICK_N, FULL_N = 1000, 20000  # files per case in rows()
 SCHEMAS = ROOT / "schemas" / "tcec102-2016"
 PIXIT = {"operator_secret": "TESTONLYsecret01", "data_secret": "TESTONLYdatakey1", "data_iv": "TESTONLYdataiv01",
          "sig_secret": "TESTONLYsigkey01"}
+# Loaded by _load() (the standalone run) or prepare() (rows): the profile and its plugin modules.
+PROFILE: Any = None
+core: Any = None
+samples: Any = None
+
+
+def _load(profile: Any = None) -> None:
+    global PROFILE, core, samples
+    if profile is None:
+        from conformance.profile import load_profile
+
+        profile = load_profile(ROOT / "profiles" / PROFILE_ID)  # loads the plugins
+    PROFILE = profile
+    core = sys.modules["conformance_profile_plugins.tcec102_2016_tcec_core"]
+    samples = sys.modules["conformance_profile_plugins.tcec102_2016_tcec_samples"]
+
+
+# ---------------------------------------------------------------- rows for benchmarks/run.py
+
+_STATE: dict[str, Any] = {}  # what the profile's parent process loaded; its cases inherit it
+
+
+def _raw_steps(path: Path, pixit: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The schemas the harness applies to one valid file, in order, with the text each
+    one gets (None: the file itself; else the decrypted Data of the envelope)."""
+    value = json.loads(path.read_bytes())
+    kind = core.envelope_kind(value)
+    if kind is None:
+        return [(str(core.schema_file(core.type_from_name(path.name) or core.type_from_content(value))), None)]
+    steps: list[tuple[str, str | None]] = [(str(SCHEMAS / f"envelope.{kind}.schema.json"), None)]
+    if value.get("Data"):  # a rejection carries none
+        plain = core.decrypt_data(value["Data"], pixit["data_secret"], pixit["data_iv"])
+        msg_type = core.type_from_name(path.name, kind) or core.type_from_content(json.loads(plain))
+        steps.append((str(core.schema_file(msg_type)), plain))
+    return steps
+
+
+def prepare() -> dict[str, list[str]]:
+    files = sorted(VALID.glob("*.json"))
+    profile, settings = benchkit.warm_profile(PROFILE_ID, files)
+    _load(profile)
+    _STATE.update(profile=profile, settings=settings,
+                  steps={f.stem: _raw_steps(f, settings["pixit"]) for f in files})
+    return {"payloads": [str(f) for f in files if ".envelope" not in f.name],
+            "envelopes": [str(f) for f in files if ".envelope" in f.name]}
+
+
+def case_harness(data_dir: str, jobs: int) -> dict[str, Any]:
+    return benchkit.time_validate(_STATE["profile"], data_dir, jobs, _STATE["settings"])
+
+
+def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
+    """The schemas the harness applies to each file (see _raw_steps): read, parse, validate."""
+    steps = _STATE["steps"]
+    check = {schema: benchkit.json_is_valid(Path(schema), None, validator)
+             for plan in steps.values() for schema, _ in plan}
+
+    def failures(f: Path) -> int:
+        return sum(not check[schema](json.loads(f.read_bytes() if text is None else text))
+                   for schema, text in steps[f.name.rsplit(".", 2)[0]])  # <source stem>.<n>.json
+
+    return benchkit.time_raw(data_dir, failures, validator)
+
+
+def rows(quick: bool, n: int | None, cores: int, server: benchkit.Server | None = None) -> list[dict[str, Any]]:
+    """This profile's rows for benchmarks/run.py (each case in its own process)."""
+    n = n or (QUICK_N if quick else FULL_N)
+    out: list[dict[str, Any]] = []
+    with benchkit.server(server) as srv, tempfile.TemporaryDirectory(prefix="tcec102-bench-") as tmp:
+        sources = srv.prepare(__file__, "prepare")
+        for kind in ("payloads", "envelopes"):
+            out += benchkit.compare(srv, __file__, PROFILE_ID, kind, sources[kind], n, cores,
+                                    ["jsonschema-rs", "jsonschema"], Path(tmp) / kind, raw_case=f"raw {kind}",
+                                    name=lambda src, i: f"{src.stem}.{i:07d}.json")
+    return out
+
+
+# ---------------------------------------------------------------- standalone figures
 
 
 def inline_schema(name: str) -> dict[str, Any]:
@@ -54,11 +137,16 @@ def rate(n: int, seconds: float) -> str:
 
 
 def ics(msg_type: str) -> Any:
+    from conformance.ics import ics_from_dict
+
     return ics_from_dict({"profile": PROFILE.id, "product": {"name": "bench", "version": "1"}, "role": "provider",
                           "options": {"MESSAGE_TYPE": msg_type}}, PROFILE)
 
 
 def bench_payloads(n: int) -> None:
+    from conformance.runner import validate
+    from conformance.subject import Subject
+
     base = samples.station_info(1)
     blobs = []
     for i in range(n):
@@ -95,6 +183,9 @@ def bench_payloads(n: int) -> None:
 
 
 def bench_envelopes(n: int) -> None:
+    from conformance.runner import validate
+    from conformance.subject import Subject
+
     sec = core.Secrets.from_pixit(PIXIT)
     blobs = []
     for i in range(n):
@@ -134,6 +225,8 @@ def bench_envelopes(n: int) -> None:
 
 
 def bench_live() -> None:
+    from conformance.live.runner import run_live
+
     print("\n[3] live suite against the local reference peers (timeout_s 2)")
     for role in ("provider", "demander"):
         t = time.perf_counter()
@@ -151,6 +244,7 @@ def main() -> int:
     n = args.n or (5_000 if args.quick else 100_000)
     import platform
 
+    _load()
     print(f"tcec102-2016 benchmark: Python {platform.python_version()}, n = {n:,}")
     bench_payloads(n)
     bench_envelopes(n)
