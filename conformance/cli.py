@@ -507,7 +507,11 @@ def reference_cmd(profile: str, role: str, host: str, port: int, defects: tuple[
     out.print(f"reference peer / 参考实现: {prof.id} role={role} defects={','.join(defects) or '-'}", markup=False)
     out.print(f"url: {peer.url}", markup=False)
     out.print("pixit for the harness / 测试工具所需 PIXIT:", markup=False)
-    click.echo(yaml.safe_dump({**peer.pixit, "base_url": peer.url}, allow_unicode=True, sort_keys=True).rstrip())
+    from .pixit import console_pixit
+
+    # The user's own secrets are in their file already; a console (a CI log) is no place for them.
+    shown = console_pixit({**peer.pixit, "base_url": peer.url}, pixit_data, prof)
+    click.echo(yaml.safe_dump(shown, allow_unicode=True, sort_keys=True).rstrip())
     sys.stdout.flush()
     import time
 

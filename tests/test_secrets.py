@@ -546,8 +546,6 @@ def test_console_pixit_hides_what_the_user_supplied() -> None:
     assert pds["participants"][0] == {"id": "A", "api_key": REDACTED}
 
 
-@pytest.mark.xfail(strict=True, reason="conformance/cli.py reference_cmd prints the PIXIT for the harness with the "
-                                       "user's secrets; it should print conformance.pixit.console_pixit(...) instead")
 def test_reference_command_does_not_echo_the_users_secrets(tmp_path: Path) -> None:
     import signal
     import subprocess

@@ -125,8 +125,8 @@ def receipt_body(ref_id: str, ref_type: str, stage: str, status: str, process_ti
     if errors:
         out += "<Errors>"
         for code, location, description in errors[:50]:
-            loc = f"<Location>{M._esc(location)[:512]}</Location>" if location else ""
-            out += f"<Error><Code>{code}</Code>{loc}<Description>{M._esc(description)[:512]}</Description></Error>"
+            loc = f"<Location>{M._esc(location[:512])}</Location>" if location else ""
+            out += f"<Error><Code>{code}</Code>{loc}<Description>{M._esc(description[:512])}</Description></Error>"
         out += "</Errors>"
     return out + "</Receipt>"
 
