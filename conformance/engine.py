@@ -271,10 +271,14 @@ def _evaluate_batch(subject: Subject, context: RunContext, scope: Applicability)
             item._xml = etree.ElementTree(copy.deepcopy(el))
             item._data = b""  # item checks work on the tree; file-level bytes checks are file_checks
             keep(_run_steps(item, context, item_steps, scope.applicable))
-            # The skeleton keeps an empty element per item (file checks count them) and
-            # text between items only when it is not just whitespace.
+            # The skeleton keeps a bare element per item (file checks count them; a fresh
+            # one carries none of the item's namespace declarations) and text between
+            # items only when it is not just whitespace.
             tail = el.tail
-            el.clear(keep_tail=bool(tail) and not tail.isspace())
+            placeholder = root.makeelement(el.tag)
+            root.replace(el, placeholder)
+            if tail and not tail.isspace():
+                placeholder.tail = tail
     except etree.XMLSyntaxError as exc:
         subject._xml_error = xml_syntax_error(exc, subject.name)
         if count == 0:
