@@ -63,3 +63,25 @@ def test_streaming_memory_does_not_grow_linearly(tmp_path: Path, monkeypatch: py
     # kept in memory would cost several kilobytes each.
     per_root = (p_large - p_small) / 1800
     assert per_root < 512, (p_small, p_large, per_root)
+
+
+@pytest.mark.parametrize("colliding", [False, True])
+def test_repeated_message_ids_are_found_exactly_even_when_digests_collide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, colliding: bool
+) -> None:
+    """10.4 keeps 64-bit digests of MessageIDs; a repeated digest is confirmed on the
+    MessageIDs themselves. With every digest equal (a forced collision) the findings
+    must be exactly those of distinct digests: roots 4 and 6 repeat roots 2 and 1."""
+    p = profile()  # loads the plugin module
+    checks = next(m for k, m in sys.modules.items() if "dx_checks" in k and hasattr(m, "_digest64"))
+    if colliding:
+        monkeypatch.setattr(checks, "_digest64", lambda mid: 7)
+    tool = fixtures_tool()
+    names = ["a", "b", "c", "b", "d", "a", "e"]
+    path = tmp_path / "dups.xml"
+    path.write_bytes(tool.serialize(tool.batch([tool.rc01(f"dup-{n}", [tool.rec(tool.RC_OK)]) for n in names])))
+    ctx = RunContext(profile=p, ics=default_ics(p), pixit=pixit(), seed=1, now=NOW)
+    findings = evaluate_subject(Subject.from_path(path), ctx, Applicability(frozenset({"DX-10.4"})))
+    fails = [f for f in findings if f.verdict.value == "fail"]
+    assert [(f.evidence["root"], f.evidence["first_root"]) for f in fails] == [(4, 2), (6, 1)]
+    assert all("/dx:root[" in (f.location.xpath or "") for f in fails)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import copy
 import datetime as dt
+import hashlib
 import importlib.util
 import io
 import re
@@ -94,41 +95,68 @@ def dx_bom(call: CheckCall) -> Iterator[Finding]:
 @register_check("dx-batch-ids", media_types=("xml",), params={"type": "object", "additionalProperties": False},
                 description=text("批量文件中 MessageID 两两不同（10.4）", "distinct MessageIDs in a batch (10.4)"))
 def dx_batch_ids(call: CheckCall) -> Iterator[Finding]:
-    """Streams the file again, keeping only the MessageIDs (the skeleton has none)."""
+    """Streams the file again for the MessageIDs (the skeleton has none).
+
+    The first pass keeps a 64-bit digest per MessageID, not the text: a million roots
+    cost tens of megabytes, not hundreds. Only when digests repeat does a second pass
+    compare the MessageIDs behind them, so a digest collision never becomes a finding.
+    """
     tree = call.subject.xml()
     if tree.getroot().tag != q("batch"):
         return
     emit = _Emit(call)
-    source: Any = str(call.subject.path) if call.subject.path is not None else io.BytesIO(call.subject.data())
-    seen: dict[str, int] = {}
-    position = 0
+    seen: set[int] = set()
+    repeated: set[int] = set()
     try:
-        # Only MessageID and root elements reach Python; finished roots are dropped, so
-        # memory holds the MessageIDs seen and nothing else.
-        for event, el in etree.iterparse(source, events=("end",), tag=(q("MessageID"), q("root")),
-                                         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False):
-            if el.tag == q("MessageID"):
-                header = el.getparent()
-                root = header.getparent() if header is not None else None
-                if header is None or header.tag != q("header") or root is None or root.tag != q("root"):
-                    continue
-                mid = value(el)
-                if mid in seen:
-                    loc = Location(file=call.subject.name, line=el.sourceline,
-                                   xpath=f"/dx:batch/dx:root[{position + 1}]/dx:header[1]/dx:MessageID[1]")
-                    yield from emit(FAIL, "DX-10.4", f"MessageID {mid} 与第 {seen[mid]} 个 root 重复",
-                                    f"MessageID {mid} repeats that of root {seen[mid]}", location=loc,
-                                    evidence={"message_id": mid, "first_root": seen[mid], "root": position + 1})
-                else:
-                    seen[mid] = position + 1
-            elif el.tag == q("root") and el.getparent() is not None and el.getparent().tag == q("batch"):
-                position += 1
-                el.clear(keep_tail=False)
-                batch = el.getparent()
-                while el.getprevious() is not None:
-                    del batch[0]
+        for _root_no, mid, _line in _batch_message_ids(call):
+            key = _digest64(mid)
+            if key in seen:
+                repeated.add(key)
+            else:
+                seen.add(key)
+        seen.clear()
+        if not repeated:
+            return
+        first: dict[str, int] = {}
+        for root_no, mid, line in _batch_message_ids(call):
+            if _digest64(mid) not in repeated:
+                continue
+            if mid in first:
+                loc = Location(file=call.subject.name, line=line,
+                               xpath=f"/dx:batch/dx:root[{root_no}]/dx:header[1]/dx:MessageID[1]")
+                yield from emit(FAIL, "DX-10.4", f"MessageID {mid} 与第 {first[mid]} 个 root 重复",
+                                f"MessageID {mid} repeats that of root {first[mid]}", location=loc,
+                                evidence={"message_id": mid, "first_root": first[mid], "root": root_no})
+            else:
+                first[mid] = root_no
     except etree.XMLSyntaxError:
         return  # DX-4.1 reports it
+
+
+def _digest64(mid: str) -> int:
+    return int.from_bytes(hashlib.blake2b(mid.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+
+
+def _batch_message_ids(call: CheckCall) -> Iterator[tuple[int, str, int | None]]:
+    """(root number, MessageID, line) of each root of a batch, streamed."""
+    source: Any = str(call.subject.path) if call.subject.path is not None else io.BytesIO(call.subject.data())
+    position = 0
+    # Only MessageID and root elements reach Python; finished roots are dropped, so
+    # memory does not grow with the file.
+    for _event, el in etree.iterparse(source, events=("end",), tag=(q("MessageID"), q("root")),
+                                      resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False):
+        if el.tag == q("MessageID"):
+            header = el.getparent()
+            root = header.getparent() if header is not None else None
+            if header is None or header.tag != q("header") or root is None or root.tag != q("root"):
+                continue
+            yield position + 1, value(el), el.sourceline
+        elif el.tag == q("root") and el.getparent() is not None and el.getparent().tag == q("batch"):
+            position += 1
+            el.clear(keep_tail=False)
+            batch = el.getparent()
+            while el.getprevious() is not None:
+                del batch[0]
 
 
 # ============================================================== 6.3.2, 6.6 header values
