@@ -149,23 +149,14 @@ def _is_dir(path: str) -> bool:
         return False
 
 
-def collect_subjects(
-    profile: Profile,
-    paths: Iterable[str | Path],
-    *,
-    encoding: str | None = None,
-    max_bytes: int | None = None,
-    patterns: Sequence[str] | None = None,
-    relative_to: Path | None = None,
-) -> list[Subject]:
+def collect_subjects(profile: Profile, paths: Iterable[str | Path], **options: Any) -> list[Subject]:
     """Expand files and directories (recursively, by the profile's patterns) into subjects.
 
     With ``relative_to``, absolute paths under it are named relative to it, so reports
-    handed to a vendor do not carry the lab's local folders. For very many files use
-    :class:`SubjectSource`, which streams them.
+    handed to a vendor do not carry the lab's local folders. ``options`` are those of
+    :class:`SubjectSource`, which streams the files: prefer it for very many files.
     """
-    return list(SubjectSource(profile, paths, encoding=encoding, max_bytes=max_bytes, patterns=patterns,
-                              relative_to=relative_to))
+    return list(SubjectSource(profile, paths, **options))
 
 
 #: (requirement, binding id) of a check's implicit pass: counted, and turned into a
