@@ -499,7 +499,7 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, s
         _WORKER.update(context=context, scope=scope)
         mp = multiprocessing.get_context("fork")
         init_args: tuple[Any, ...] = (None, None, tally.max_pass_findings)
-    else:  # pragma: no cover - non-POSIX
+    else:  # threads about (a test run, a server) or no fork: workers load the profile themselves
         mp = multiprocessing.get_context()
         state = {
             "ics": {"profile": context.ics.profile, "product": context.ics.product, "role": context.ics.role,
@@ -512,11 +512,19 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, s
     # keep both workers busy to the end and the progress bar moving.
     size = max(1, min(256, (total - done) // (jobs * 8) or 1))
 
-    def chunks() -> Iterator[list[tuple[int, str, str, str, str | None, int]]]:
-        batch: list[tuple[int, str, str, str, str | None, int]] = []
+    Work = list[tuple[int, str, str, str, str | None, int]]
+
+    def chunks() -> Iterator[Work | Subject]:
+        """Chunks of files for the workers; an in-memory subject (no path to send) comes
+        alone, to be evaluated here in its turn."""
+        batch: Work = []
         for s in it:
             if s.path is None:
-                continue  # cannot happen for collected files; in-memory runs are serial
+                if batch:
+                    yield batch
+                    batch = []
+                yield s
+                continue
             batch.append((s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes))
             if len(batch) >= size:
                 yield batch
@@ -527,10 +535,17 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, s
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp, initializer=_worker_init, initargs=init_args)
     try:
         window: list[Any] = []
-        source = chunks()
         # A bounded window of chunks in flight: the input is streamed, not queued whole.
-        for batch in source:
-            window.append(pool.submit(_worker_chunk, batch))
+        for work in chunks():
+            if isinstance(work, Subject):
+                while window:  # the tally takes subjects in order
+                    done = _merge_first(tally, window, done, total, progress)
+                _evaluate_one(tally, work, context, scope)
+                done += 1
+                if progress:
+                    progress(done, total, work.name)
+                continue
+            window.append(pool.submit(_worker_chunk, work))
             if len(window) >= jobs * 4:
                 done = _merge_first(tally, window, done, total, progress)
         while window:

@@ -136,3 +136,23 @@ def test_bulk_inputs_name_the_paths_and_rerun_walks_them_again(
     second: dict[str, Any] = json.loads(again.read_text(encoding="utf-8"))
     assert second["rerun_of"]["same_verdicts"] is True
     assert [s["sha256"] for s in second["subjects"]] == [s["sha256"] for s in record["subjects"]]
+
+
+def test_in_memory_subjects_among_files_are_evaluated_in_their_turn(
+    xml_profile: Profile, run: Callable[..., dict], tmp_path: Path
+) -> None:
+    from conformance.subject import Subject
+
+    folder = _payloads(tmp_path, 24)
+    files = sorted(folder.iterdir())
+    subjects = []
+    for i, f in enumerate(files):
+        if i % 7 == 3:  # bytes with no file behind them cannot travel to a worker
+            subjects.append(Subject.from_bytes(f.name, f.read_bytes(), media_type="xml", index=i))
+        else:
+            subjects.append(Subject.from_path(f, media_type="xml", index=i))
+    one = run(xml_profile, subjects=subjects, jobs=1)
+    two = run(xml_profile, subjects=subjects, jobs=2)
+    assert [s["index"] for s in two["subjects"]] == list(range(24))
+    assert [s["verdict"] for s in two["subjects"]] == [s["verdict"] for s in one["subjects"]]
+    assert [r.get("counts") for r in two["requirements"]] == [r.get("counts") for r in one["requirements"]]
