@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..findings import Finding, Location
-from ..i18n import Text, as_text
+from ..i18n import Text
 from ..verdicts import Verdict
 from .xmlpath import element_location
 
@@ -120,10 +120,12 @@ class CheckCall:
             location = self.locate(element) if element is not None else Location(file=self.subject.name)
         if location.file is None:
             location.file = self.subject.name
+        # Finding converts verdict names and plain strings itself, with a fast path for
+        # what checks mostly pass (a Verdict, a zh/en dict): no second conversion here.
         return Finding(
-            requirement=requirement or self.requirement,
-            verdict=Verdict(verdict),
-            message=as_text(message),
+            requirement=requirement or self.binding.requirements[0],
+            verdict=verdict,  # type: ignore[arg-type]
+            message=message,  # type: ignore[arg-type]
             location=location,
             check=self.binding.id,
             subject=self.subject.index,
