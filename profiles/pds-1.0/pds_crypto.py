@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,10 @@ def parse_sm4_key(text: str) -> bytes:
     return bytes.fromhex(t)
 
 
+@lru_cache(maxsize=16)
 def load_rsa_private(pem: str) -> rsa.RSAPrivateKey:
+    """Cached per PEM text: OpenSSL checks the key's consistency on every load (tens of ms),
+    and every live run reads the same PIXIT keys again; key objects are immutable."""
     key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("not an RSA private key")
