@@ -317,6 +317,25 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _catch_interrupts() -> tuple[Any, ...]:
+    """SIGINT and SIGTERM end a run early with a record marked incomplete. Both are
+    caught explicitly, and unblocked: a process started in the background of a
+    non-interactive shell, or by a runner that blocks them, would otherwise inherit an
+    ignored or blocked SIGINT, and a cancelled run would leave no record."""
+    previous = tuple(signal.signal(s, _raise_interrupt) for s in _INTERRUPTS)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_INTERRUPTS))
+    return previous
+
+
+def _restore_interrupts(previous: tuple[Any, ...]) -> None:
+    for s, handler in zip(_INTERRUPTS, previous):
+        signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+
+
 @main.command("validate")
 @click.argument("profile")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -363,7 +382,7 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
         raise UsageError(text("没有找到要校验的文件", "no files to validate were found"),
                          path=", ".join(map(str, paths)))
     n_jobs = jobs or default_jobs()
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = _catch_interrupts()
     try:
         show_progress = err.is_terminal and len(subjects) > 1 and not quiet
         if show_progress:
@@ -386,7 +405,7 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
                               now=_parse_now(now), jobs=n_jobs, lang=lang, pixit_dir=pixit.parent if pixit else None,
                               waivers=waivers, lab_session=lab_session)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _restore_interrupts(previous)
     if pixit:
         import hashlib
 
@@ -449,13 +468,13 @@ def run_cmd(profile: str, role: str | None, ics: Path | None, pixit: Path | None
     # Against the reference peer, the peer supplies base_url and credentials.
     pixit_data = _load_pixit_checked(pixit, prof, require=not reference) if pixit else {}
     lab_session, waivers = _lab_inputs(prof, lab, operator, session_note, session_file, waivers_file, ics_obj)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous = _catch_interrupts()
     try:
         record = run_live(prof, role=role, pixit=pixit_data, ics=ics_obj, reference=reference, defects=defects,
                           seed=seed, now=_parse_now(now), lang=lang, pixit_dir=pixit.parent if pixit else None,
                           pixit_source=str(pixit) if pixit else None, waivers=waivers, lab_session=lab_session)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _restore_interrupts(previous)
     from .session import attach, inputs_block
 
     attach(record, lab_session, inputs_block(

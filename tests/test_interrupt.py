@@ -30,8 +30,17 @@ PLUGIN = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("sig, jobs", [(signal.SIGTERM, 1), (signal.SIGINT, 1), (signal.SIGTERM, 2)])
-def test_interrupted_run_writes_incomplete_record(tmp_path: Path, sig: signal.Signals, jobs: int) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell does for `cmd &`
+
+
+@pytest.mark.parametrize("sig, jobs, inherited", [
+    (signal.SIGTERM, 1, None), (signal.SIGINT, 1, None), (signal.SIGTERM, 2, None),
+    (signal.SIGINT, 1, "ignored"),  # started with SIGINT ignored: a cancel must still leave a record
+])
+def test_interrupted_run_writes_incomplete_record(
+    tmp_path: Path, sig: signal.Signals, jobs: int, inherited: str | None
+) -> None:
     prof = tmp_path / "slow"
     prof.mkdir()
     (prof / "slow.py").write_text(PLUGIN, encoding="utf-8")
@@ -53,6 +62,7 @@ def test_interrupted_run_writes_incomplete_record(tmp_path: Path, sig: signal.Si
          "-j", str(jobs), "--lang", "en"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "SLOW_MARKER": str(marker)},
+        preexec_fn=_ignore_sigint if inherited == "ignored" else None,
     )
     deadline = time.monotonic() + 60  # start-up is slow on a loaded machine: wait for checking to begin
     while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
