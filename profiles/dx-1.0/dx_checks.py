@@ -97,29 +97,32 @@ def dx_bom(call: CheckCall) -> Iterator[Finding]:
 def dx_batch_ids(call: CheckCall) -> Iterator[Finding]:
     """Streams the file again for the MessageIDs (the skeleton has none).
 
-    The first pass keeps a 64-bit digest per MessageID, not the text: a million roots
-    cost tens of megabytes, not hundreds. Only when digests repeat does a second pass
-    compare the MessageIDs behind them, so a digest collision never becomes a finding.
+    The first pass sets one bit per MessageID in a bitmap sized to the file (a 1 GB
+    batch: 16 MiB, whatever the number of roots) and notes the bits already set. Only
+    MessageIDs on those bits are compared as text, in a second pass, so a shared bit
+    never becomes a finding and memory does not hold a million MessageIDs.
     """
     tree = call.subject.xml()
     if tree.getroot().tag != q("batch"):
         return
     emit = _Emit(call)
-    seen: set[int] = set()
+    bits = _bitmap_bits(call)
+    seen = bytearray(bits // 8)
     repeated: set[int] = set()
     try:
         for _root_no, mid, _line in _batch_message_ids(call):
-            key = _digest64(mid)
-            if key in seen:
-                repeated.add(key)
+            bit = _digest64(mid) & (bits - 1)
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if seen[byte] & mask:
+                repeated.add(bit)
             else:
-                seen.add(key)
-        seen.clear()
+                seen[byte] |= mask
+        del seen
         if not repeated:
             return
         first: dict[str, int] = {}
         for root_no, mid, line in _batch_message_ids(call):
-            if _digest64(mid) not in repeated:
+            if _digest64(mid) & (bits - 1) not in repeated:
                 continue
             if mid in first:
                 loc = Location(file=call.subject.name, line=line,
@@ -131,6 +134,16 @@ def dx_batch_ids(call: CheckCall) -> Iterator[Finding]:
                 first[mid] = root_no
     except etree.XMLSyntaxError:
         return  # DX-4.1 reports it
+
+
+def _bitmap_bits(call: CheckCall) -> int:
+    """A power of two, about 16 bits per root a file of this size can hold (a root is
+    at least ~200 octets), so few MessageIDs share a bit; 2**16 at least."""
+    try:
+        size = call.subject.path.stat().st_size if call.subject.path is not None else len(call.subject.data())
+    except OSError:
+        size = 0
+    return 1 << max(16, min(34, (size // 200 * 16).bit_length()))
 
 
 def _digest64(mid: str) -> int:
