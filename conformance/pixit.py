@@ -8,6 +8,8 @@ values that must never appear in a report.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,12 +138,21 @@ def secret_values(pixit: dict[str, Any], profile: Profile) -> set[str]:
 
 
 REDACTED = "«redacted»"
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 def redact(value: Any, secrets: set[str]) -> Any:
     """``value`` (a record or any JSON value) with every secret string replaced."""
     if not secrets:
         return value
+    if not any(_JSON_ESCAPED.search(s) for s in secrets):
+        # One pass in C over the whole value: a record of a bulk run holds hundreds of
+        # thousands of strings, and usually none of them carries a secret. A secret
+        # without characters JSON escapes appears verbatim in the text of any string
+        # that contains it, so when the text has none of them there is nothing to do.
+        dumped = json.dumps(value, ensure_ascii=False, default=str)
+        if not any(s in dumped for s in secrets):
+            return value
     ordered = sorted(secrets, key=len, reverse=True)
 
     def walk(v: Any) -> Any:

@@ -156,3 +156,24 @@ def test_in_memory_subjects_among_files_are_evaluated_in_their_turn(
     assert [s["index"] for s in two["subjects"]] == list(range(24))
     assert [s["verdict"] for s in two["subjects"]] == [s["verdict"] for s in one["subjects"]]
     assert [r.get("counts") for r in two["requirements"]] == [r.get("counts") for r in one["requirements"]]
+
+
+@pytest.mark.parametrize("secret", ["S3cretValue", 'with "quotes"', "back\\slash", "line\nbreak", "密钥值1234"])
+def test_redaction_finds_secrets_anywhere_with_its_one_pass_precheck(secret: str) -> None:
+    """Redaction first looks for the secrets in one JSON text of the whole record; a
+    secret with characters JSON escapes must still be found and replaced everywhere."""
+    from conformance.pixit import REDACTED, redact
+
+    record = {"subjects": [{"name": f"a-{secret}-b"}] * 3, "n": 1,
+              "requirements": [{"findings": [{"message": {"en": secret, "zh": "x"}}], secret: [secret]}]}
+    def strings(v: Any) -> list[str]:
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, dict):
+            return [t for k, x in v.items() for t in strings(k) + strings(x)]
+        return [t for x in v for t in strings(x)] if isinstance(v, list) else []
+
+    texts = strings(redact(record, {secret}))
+    assert not [t for t in texts if secret in t] and sum(REDACTED in t for t in texts) == 6
+    untouched = {"subjects": [{"name": "clean"}]}
+    assert redact(untouched, {secret}) == untouched
