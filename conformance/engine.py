@@ -30,6 +30,8 @@ from .subject import DEFAULT_MAX_BYTES, Subject, SubjectError, xml_syntax_error
 from .verdicts import Verdict
 
 DEFAULT_PATTERNS = {"xml": ("*.xml",), "json": ("*.json",), "text": ("*",), "binary": ("*",)}
+#: one file for a worker: (index, name, path, media type, encoding, max bytes)
+Work = tuple[int, str, str, str, "str | None", int]
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -130,16 +132,19 @@ class SubjectSource:
         return self._count
 
     def __iter__(self) -> Iterator[Subject]:
-        rel = self.relative_to
+        for index, name, path, media_type, encoding, max_bytes in self.work():
+            yield Subject(name=name, path=Path(path), media_type=media_type, encoding=encoding,
+                          max_bytes=max_bytes, index=index)
+
+    def work(self) -> Iterator[Work]:
+        """What a worker process needs of each file, as plain values: a parallel run
+        sends these without making a Subject per file in the main process."""
+        prefix = str(self.relative_to).rstrip("/") + "/" if self.relative_to is not None else None
         for i, f in enumerate(self.files()):
-            s = Subject(name=f, path=Path(f), media_type=self.media_type, encoding=self.encoding,
-                        max_bytes=self.max_bytes, index=i)
-            if rel is not None and os.path.isabs(f):
-                try:
-                    s.name = s.path.relative_to(rel).as_posix()  # type: ignore[union-attr]
-                except ValueError:
-                    pass
-            yield s
+            name = f
+            if prefix is not None and f.startswith(prefix) and os.path.isabs(f):
+                name = f[len(prefix):]
+            yield i, name, f, self.media_type, self.encoding, self.max_bytes
 
 
 def _is_dir(path: str) -> bool:
@@ -417,7 +422,7 @@ def _worker_init(profile: Profile | None, ctx_state: dict[str, Any] | None, max_
     _WORKER["scope"] = scope
 
 
-def _worker_chunk(args: list[tuple[int, str, str, str, str | None, int]]) -> dict[str, Any]:
+def _worker_chunk(args: list[Work]) -> dict[str, Any]:
     """Evaluate a chunk of files and return its tally: subject descriptions, counts per
     requirement and verdict, and the findings a record keeps. The main process merges
     tallies, so its work per chunk does not grow with the number of findings."""
@@ -425,9 +430,8 @@ def _worker_chunk(args: list[tuple[int, str, str, str, str | None, int]]) -> dic
 
     context, scope = _WORKER["context"], _WORKER["scope"]
     tally = Tally(context.profile, max_pass_findings=_WORKER["max_pass"])
-    for index, name, path, media_type, encoding, max_bytes in args:
-        subject = Subject(name=name, path=Path(path), media_type=media_type, encoding=encoding,
-                          max_bytes=max_bytes, index=index)
+    for work in args:
+        subject = _subject_of(work)
         findings, passes = evaluate_compact(subject, context, scope)
         tally.add_subject(subject.describe(), findings, passes)
     return tally.state()
@@ -448,10 +452,11 @@ def evaluate_into(
     nothing is kept per subject but its description in the tally."""
     if total is None:
         total = len(subjects) if isinstance(subjects, Sized) else 0
-    it = iter(subjects)
     if jobs > 1 and total >= 2 * jobs:
-        _evaluate_parallel(tally, it, context, scope, jobs=jobs, total=total, progress=progress)
+        stream: Iterator[Subject | Work] = subjects.work() if isinstance(subjects, SubjectSource) else iter(subjects)
+        _evaluate_parallel(tally, stream, context, scope, jobs=jobs, total=total, progress=progress)
         return
+    it = iter(subjects)
     for n, s in enumerate(it, 1):
         _evaluate_one(tally, s, context, scope)
         if progress:
@@ -470,7 +475,13 @@ def _evaluate_one(tally: Any, s: Subject, context: RunContext, scope: Applicabil
     s._json_loaded = False
 
 
-def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, scope: Applicability, *,
+def _subject_of(work: Work) -> Subject:
+    index, name, path, media_type, encoding, max_bytes = work
+    return Subject(name=name, path=Path(path), media_type=media_type, encoding=encoding, max_bytes=max_bytes,
+                   index=index)
+
+
+def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunContext, scope: Applicability, *,
                        jobs: int, total: int, progress: ProgressFn | None) -> None:
     import multiprocessing
 
@@ -478,7 +489,8 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, s
     # The first subject is evaluated here, before the workers start: it loads the
     # plugins and compiles the schemas, and forked workers inherit them ready to use.
     pending: list[Subject] = []
-    for s in it:
+    for item in it:
+        s = item if isinstance(item, Subject) else _subject_of(item)
         if s.path is None:  # in-memory subjects cannot travel by path: evaluate them here
             _evaluate_one(tally, s, context, scope)
             done += 1
@@ -512,20 +524,21 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject], context: RunContext, s
     # keep both workers busy to the end and the progress bar moving.
     size = max(1, min(256, (total - done) // (jobs * 8) or 1))
 
-    Work = list[tuple[int, str, str, str, str | None, int]]
-
-    def chunks() -> Iterator[Work | Subject]:
+    def chunks() -> Iterator[list[Work] | Subject]:
         """Chunks of files for the workers; an in-memory subject (no path to send) comes
         alone, to be evaluated here in its turn."""
-        batch: Work = []
+        batch: list[Work] = []
         for s in it:
-            if s.path is None:
+            if not isinstance(s, Subject):
+                batch.append(s)
+            elif s.path is None:
                 if batch:
                     yield batch
                     batch = []
                 yield s
                 continue
-            batch.append((s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes))
+            else:
+                batch.append((s.index, s.name, str(s.path), s.media_type, s.encoding, s.max_bytes))
             if len(batch) >= size:
                 yield batch
                 batch = []
