@@ -132,9 +132,8 @@ class SubjectSource:
         return self._count
 
     def __iter__(self) -> Iterator[Subject]:
-        for index, name, path, media_type, encoding, max_bytes in self.work():
-            yield Subject(name=name, path=Path(path), media_type=media_type, encoding=encoding,
-                          max_bytes=max_bytes, index=index)
+        for work in self.work():
+            yield _subject_of(work)
 
     def work(self) -> Iterator[Work]:
         """What a worker process needs of each file, as plain values: a parallel run
@@ -486,24 +485,22 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
     import multiprocessing
 
     done = 0
-    # The first subject is evaluated here, before the workers start: it loads the
-    # plugins and compiles the schemas, and forked workers inherit them ready to use.
-    pending: list[Subject] = []
-    for item in it:
-        s = item if isinstance(item, Subject) else _subject_of(item)
-        if s.path is None:  # in-memory subjects cannot travel by path: evaluate them here
-            _evaluate_one(tally, s, context, scope)
-            done += 1
-            if progress:
-                progress(done, total, s.name)
-            continue
-        pending.append(s)
-        break
-    if pending:
-        _evaluate_one(tally, pending[0], context, scope)
+
+    def local(s: Subject) -> None:
+        nonlocal done
+        _evaluate_one(tally, s, context, scope)
         done += 1
         if progress:
-            progress(done, total, pending[0].name)
+            progress(done, total, s.name)
+
+    # Subjects are evaluated here up to and including the first file: it loads the
+    # plugins and compiles the schemas, and forked workers inherit them ready to use.
+    # (In-memory subjects cannot travel by path; they are always evaluated here.)
+    for item in it:
+        s = item if isinstance(item, Subject) else _subject_of(item)
+        local(s)
+        if s.path is not None:
+            break
     # Fork when this process is single-threaded (the command line): workers then start
     # in milliseconds with everything loaded. Otherwise each worker sets itself up.
     forked = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
@@ -553,10 +550,7 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
             if isinstance(work, Subject):
                 while window:  # the tally takes subjects in order
                     done = _merge_first(tally, window, done, total, progress)
-                _evaluate_one(tally, work, context, scope)
-                done += 1
-                if progress:
-                    progress(done, total, work.name)
+                local(work)
                 continue
             window.append(pool.submit(_worker_chunk, work))
             if len(window) >= jobs * 4:
