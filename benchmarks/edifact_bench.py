@@ -80,7 +80,7 @@ def case_harness(data_dir: str, jobs: int) -> dict[str, Any]:
     return benchkit.time_validate(_STATE["profile"], data_dir, jobs, _STATE["settings"])
 
 
-def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
+def case_raw(data_dir: str, validator: str, jobs: int = 1) -> dict[str, Any]:
     """pydifact's parse of each file (read, decode, every segment; no checks)."""
     assert validator == "pydifact", validator
     from pydifact.parser import Parser
@@ -92,7 +92,7 @@ def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return benchkit.time_raw(data_dir, failures, validator)
+        return benchkit.time_raw(data_dir, failures, validator, jobs)
 
 
 def rows(quick: bool, n: int | None, cores: int, server: benchkit.Server | None = None) -> list[dict[str, Any]]:

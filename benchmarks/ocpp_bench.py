@@ -82,7 +82,7 @@ def case_harness(data_dir: str, jobs: int) -> dict[str, Any]:
     return benchkit.time_validate(_STATE["profile"], data_dir, jobs, _STATE["settings"])
 
 
-def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
+def case_raw(data_dir: str, validator: str, jobs: int = 1) -> dict[str, Any]:
     """The official schema of each CALL / CALLRESULT payload of each file: read, parse,
     validate (python-jsonschema with exact decimals, as the harness parses them)."""
     import jsonschema_rs
@@ -109,7 +109,7 @@ def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
                 bad += not schema.is_valid(frame[3] if frame[0] == CALL else frame[2])
         return bad
 
-    return benchkit.time_raw(data_dir, failures, validator)
+    return benchkit.time_raw(data_dir, failures, validator, jobs)
 
 
 def rows(quick: bool, n: int | None, cores: int, server: benchkit.Server | None = None) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import sys
 import tempfile
@@ -43,6 +44,7 @@ import benchkit  # noqa: E402
 PROFILE_ID = "tcec102-2016"
 VALID = ROOT / "fixtures" / "tcec102-2016" / "valid"
 QUICK_N, FULL_N = 1000, 20000  # files per case in rows()
+QUICK_SCHEMA_N = 5000  # the schema-only case is some thirty times cheaper per file
 SCHEMAS = ROOT / "schemas" / "tcec102-2016"
 PIXIT = {"operator_secret": "TESTONLYsecret01", "data_secret": "TESTONLYdatakey1", "data_iv": "TESTONLYdataiv01",
          "sig_secret": "TESTONLYsigkey01"}
@@ -83,21 +85,55 @@ def _raw_steps(path: Path, pixit: dict[str, Any]) -> list[tuple[str, str | None]
     return steps
 
 
+#: the JSON-Schema-only case: payloads of one type against that type's schema
+SCHEMA_ONLY_TYPE = "StationInfo"
+
+
+def _x_requirements(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["x-requirement"]] if isinstance(node.get("x-requirement"), str) else []
+        return own + [r for v in node.values() for r in _x_requirements(v)]
+    return [r for v in node for r in _x_requirements(v)] if isinstance(node, list) else []
+
+
+def schema_only(profile: Any) -> Any:
+    """A JSON-Schema-only profile from this one: well-formedness and the generic
+    ``jsonschema`` check with one payload type's schema (its ``x-requirement``s say
+    where each error goes), so that the engine's schema lane, not the T/CEC checks,
+    handles the payloads."""
+    from conformance.profile import Binding
+
+    schema = f"{SCHEMA_ONLY_TYPE}.schema.json"
+    reqs = tuple(dict.fromkeys(_x_requirements(json.loads((SCHEMAS / schema).read_text(encoding="utf-8")))))
+    bindings = (Binding("wellformed", "json-wellformed", ("CEC-4.3-JSON",)),
+                Binding("schema", "jsonschema", reqs, {"schema": schema}))
+    wanted = {"CEC-4.3-JSON", *reqs}
+    return dataclasses.replace(profile, bindings=bindings,
+                               requirements=tuple(r for r in profile.requirements if r.id in wanted))
+
+
 def prepare() -> dict[str, list[str]]:
+    from conformance.runner import validate
+
     files = sorted(VALID.glob("*.json"))
     profile, settings = benchkit.warm_profile(PROFILE_ID, files)
     _load(profile)
-    _STATE.update(profile=profile, settings=settings,
+    only = schema_only(profile)
+    typed = [f for f in files if f.stem == SCHEMA_ONLY_TYPE]
+    if validate(only, typed, **settings)["summary"]["exit_code"] != 0:
+        raise benchkit.CaseError(f"{PROFILE_ID}: {SCHEMA_ONLY_TYPE} fixtures do not pass the schema-only profile")
+    _STATE.update(profile=profile, settings=settings, variants={"full": profile, "schema-only": only},
                   steps={f.stem: _raw_steps(f, settings["pixit"]) for f in files})
     return {"payloads": [str(f) for f in files if ".envelope" not in f.name],
-            "envelopes": [str(f) for f in files if ".envelope" in f.name]}
+            "envelopes": [str(f) for f in files if ".envelope" in f.name],
+            "schema-only": [str(f) for f in typed]}
 
 
-def case_harness(data_dir: str, jobs: int) -> dict[str, Any]:
-    return benchkit.time_validate(_STATE["profile"], data_dir, jobs, _STATE["settings"])
+def case_harness(data_dir: str, jobs: int, variant: str = "full") -> dict[str, Any]:
+    return benchkit.time_validate(_STATE["variants"][variant], data_dir, jobs, _STATE["settings"])
 
 
-def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
+def case_raw(data_dir: str, validator: str, jobs: int = 1) -> dict[str, Any]:
     """The schemas the harness applies to each file (see _raw_steps): read, parse, validate."""
     steps = _STATE["steps"]
     check = {schema: benchkit.json_is_valid(Path(schema), None, validator)
@@ -107,19 +143,22 @@ def case_raw(data_dir: str, validator: str) -> dict[str, Any]:
         return sum(not check[schema](json.loads(f.read_bytes() if text is None else text))
                    for schema, text in steps[f.name.rsplit(".", 2)[0]])  # <source stem>.<n>.json
 
-    return benchkit.time_raw(data_dir, failures, validator)
+    return benchkit.time_raw(data_dir, failures, validator, jobs)
 
 
 def rows(quick: bool, n: int | None, cores: int, server: benchkit.Server | None = None) -> list[dict[str, Any]]:
     """This profile's rows for benchmarks/run.py (each case in its own process)."""
+    n_schema = n or (QUICK_SCHEMA_N if quick else FULL_N)
     n = n or (QUICK_N if quick else FULL_N)
     out: list[dict[str, Any]] = []
     with benchkit.server(server) as srv, tempfile.TemporaryDirectory(prefix="tcec102-bench-") as tmp:
         sources = srv.prepare(__file__, "prepare")
-        for kind in ("payloads", "envelopes"):
-            out += benchkit.compare(srv, __file__, PROFILE_ID, kind, sources[kind], n, cores,
+        for kind in ("schema-only", "payloads", "envelopes"):
+            count = n_schema if kind == "schema-only" else n
+            out += benchkit.compare(srv, __file__, PROFILE_ID, kind, sources[kind], count, cores,
                                     ["jsonschema-rs", "jsonschema"], Path(tmp) / kind, raw_case=f"raw {kind}",
-                                    name=lambda src, i: f"{src.stem}.{i:07d}.json")
+                                    name=lambda src, i: f"{src.stem}.{i:07d}.json",
+                                    harness_kwargs={"variant": "schema-only" if kind == "schema-only" else "full"})
     return out
 
 

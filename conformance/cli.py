@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -390,11 +391,15 @@ def validate_cmd(profile: str, paths: tuple[Path, ...], ics: Path | None, pixit:
                           TextColumn("{task.fields[rate]:.1f} files/s"), TimeRemainingColumn(), console=err,
                           transient=True) as bar:
                 task = bar.add_task("validating / 校验中", total=len(subjects), rate=0.0)
-                started = datetime.now()
+                started = time.monotonic()
+                shown = [0.0]
 
                 def progress(done: int, total: int, name: str) -> None:
-                    elapsed = max((datetime.now() - started).total_seconds(), 1e-6)
-                    bar.update(task, completed=done, rate=done / elapsed)
+                    now = time.monotonic()
+                    if now - shown[0] < 0.1 and done < total:  # a bar redrawn per file costs more than the file
+                        return
+                    shown[0] = now
+                    bar.update(task, completed=done, rate=done / max(now - started, 1e-6))
 
                 record = validate(prof, subjects=subjects, ics=ics_obj, pixit=pixit_data, seed=seed,
                                   now=_parse_now(now), jobs=n_jobs, progress=progress, lang=lang,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import copy
 import fnmatch
+import gc
 import io
+import itertools
+import json
 import os
 import re
 import threading
@@ -13,20 +17,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from .checks import get_check
-from .checks.call import CheckCall, RunContext
+from .checks.call import CheckCall, FastTest, RunContext
 from .checks.xmlpath import element_xpath
 from .errors import UsageError
 from .findings import Finding, Location, passed_text
 from .i18n import Text, text
 from .ics import Ics, applicability, default_ics
 from .profile import Binding, Profile
-from .subject import DEFAULT_MAX_BYTES, Subject, SubjectError, xml_syntax_error
+from .subject import (
+    DEFAULT_MAX_BYTES,
+    MAX_JSON_DEPTH,
+    Subject,
+    SubjectError,
+    _nesting_exceeds,
+    _not_json,
+    describe_bytes,
+    read_whole,
+    shared_xml_parser,
+    xml_syntax_error,
+)
 from .verdicts import Verdict
 
 DEFAULT_PATTERNS = {"xml": ("*.xml",), "json": ("*.json",), "text": ("*",), "binary": ("*",)}
@@ -400,6 +416,131 @@ def _run_steps(subject: Subject, context: RunContext, steps: list[_Step],
     return findings, passes
 
 
+# ---------------------------------------------------------------- the schema lane
+
+#: Set to "0" to send every payload through the checks themselves (to compare).
+FAST_LANE_ENV = "CONFORMANCE_FAST_LANE"
+
+
+@dataclass(frozen=True)
+class _Lane:
+    """The schema lane: when every binding of a run has a fast form (XSD, JSON Schema,
+    well-formedness; see ``CheckSpec.fast``), a payload file is read, parsed once and
+    given to the fast predicates, and a payload that satisfies them all is recorded as
+    passing without a Subject or a finding. Anything else (a predicate says no, the
+    file is empty, large, has a DOCTYPE, a NUL byte, a BOM, an encoding, is a batch
+    file ...) goes through the checks themselves, which explain it. The record is the
+    same either way (a test compares them field for field)."""
+
+    media_type: str
+    predicates: tuple[Callable[[Any], bool], ...]
+    passes: tuple[Pass, ...]  # in the order the checks would report them
+    container: str | None  # a batch file's document element: not for the lane
+    floats: bool = False  # every predicate takes plain JSON fractions as floats (FastTest.floats)
+
+    def accept(self, work: Work) -> dict[str, Any] | None:
+        """The record's description of the file when it passes in the lane, else None."""
+        index, name, path, media_type, encoding, max_bytes = work
+        if media_type != self.media_type or (
+                encoding and media_type == "json" and encoding.lower() not in ("utf-8", "utf8")):
+            return None  # (XML documents say their own encoding)
+        data = read_whole(path, max_bytes)
+        if data is None or b"\x00" in data[:4096]:
+            return None
+        try:
+            if media_type == "xml":
+                if b"<!DOCTYPE" in data:  # no DTD: no entity references, nothing to load
+                    return None
+                root = etree.fromstring(data, shared_xml_parser())
+                if root.tag == self.container:
+                    return None
+                document: Any = root.getroottree()
+            else:
+                src = (data[3:] if data.startswith(codecs.BOM_UTF8) else data).decode("utf-8")
+                document = (_PLAIN_JSON if self.floats else _EXACT_JSON).decode(src)
+                if _nesting_exceeds(src, document, MAX_JSON_DEPTH):
+                    return None
+            for ok in self.predicates:
+                if not ok(document):
+                    return None
+        except Exception:  # noqa: BLE001 - whatever it is, the checks explain it
+            return None
+        out = describe_bytes(index, name, media_type, path, data, encoding)
+        out["verdict"] = "pass"
+        return out
+
+
+def _plain_float(literal: str) -> float | Decimal:
+    """A JSON fraction as a float where that loses nothing a schema compares; else a
+    Decimal. Plain means no exponent and at most 16 characters, so at most 15 digits:
+    such floats keep their decimals' order and equality, far from the float range's ends."""
+    if len(literal) <= 16 and "e" not in literal and "E" not in literal:
+        return float(literal)
+    return Decimal(literal)
+
+
+# made once: json.loads with hooks makes a decoder per call
+_EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_not_json)
+_PLAIN_JSON = json.JSONDecoder(parse_float=_plain_float, parse_constant=_not_json)
+
+
+def _fast_lane(context: RunContext, scope: Applicability) -> _Lane | None:
+    """The run's schema lane, or None when a binding has no fast form."""
+    key = ("lane", scope.applicable)
+    if key in context.plans:
+        return context.plans[key]  # type: ignore[no-any-return]
+    lane = None
+    media_type = context.profile.media_type
+    if os.environ.get(FAST_LANE_ENV, "1") != "0" and media_type in ("xml", "json"):
+        predicates: list[Callable[[Any], bool]] = []
+        passes: list[Pass] = []
+        floats = True
+        for step in _plan(context, scope, "all"):
+            spec = step.spec
+            if spec is not None and spec.media_types and media_type not in spec.media_types:
+                continue  # the checks skip it too
+            fast = spec.fast(step.binding, context) if spec is not None and spec.fast and spec.implicit_pass else None
+            if fast is None:
+                break
+            if isinstance(fast, FastTest):
+                floats = floats and fast.floats
+                fast = fast.test
+            else:
+                floats = False
+            predicates.append(fast)
+            passes.extend((r, step.binding.id) for r in step.targets)
+        else:
+            split = context.profile.split
+            lane = _Lane(media_type, tuple(predicates), tuple(passes), split.container if split else None, floats)
+    context.plans[key] = lane
+    return lane
+
+
+def _evaluate_chunk(tally: Any, works: Iterable[Work], context: RunContext, scope: Applicability,
+                    done: Callable[[str], None] | None = None) -> None:
+    """Evaluate files in order into ``tally``: through the schema lane where it takes
+    them, else through the checks. ``done(name)`` is called as each file is recorded."""
+    lane = _fast_lane(context, scope)
+    passing: list[dict[str, Any]] = []  # lane files not yet in the tally (added in order)
+    try:
+        for work in works:
+            described = lane.accept(work) if lane is not None else None
+            if described is not None:
+                passing.append(described)
+            else:
+                if passing:
+                    tally.add_passing(passing, lane.passes)  # type: ignore[union-attr]
+                    passing = []
+                subject = _subject_of(work)
+                findings, passes = evaluate_compact(subject, context, scope)
+                tally.add_subject(subject.describe(), findings, passes)
+            if done is not None:
+                done(work[1])
+    finally:  # interrupted: what was evaluated (and reported done) is recorded
+        if passing:
+            tally.add_passing(passing, lane.passes)  # type: ignore[union-attr]
+
+
 # ---------------------------------------------------------------- parallel workers
 
 _WORKER: dict[str, Any] = {}
@@ -428,11 +569,10 @@ def _worker_chunk(args: list[Work]) -> dict[str, Any]:
     from .record import Tally
 
     context, scope = _WORKER["context"], _WORKER["scope"]
-    tally = Tally(context.profile, max_pass_findings=_WORKER["max_pass"])
-    for work in args:
-        subject = _subject_of(work)
-        findings, passes = evaluate_compact(subject, context, scope)
-        tally.add_subject(subject.describe(), findings, passes)
+    # every subject of the chunk is listed: which ones the record lists is for the
+    # main process to decide, as it merges the chunks in order
+    tally = Tally(context.profile, max_pass_findings=_WORKER["max_pass"], max_listed_subjects=len(args))
+    _evaluate_chunk(tally, args, context, scope)
     return tally.state()
 
 
@@ -449,11 +589,32 @@ def evaluate_into(
     """Evaluate ``subjects`` in order into ``tally`` (a :class:`conformance.record.Tally`),
     using ``jobs`` processes. ``subjects`` may be a stream (see :class:`SubjectSource`):
     nothing is kept per subject but its description in the tally."""
-    if total is None:
+    if total is None and progress is not None:  # counting walks the folders once more
         total = len(subjects) if isinstance(subjects, Sized) else 0
-    if jobs > 1 and total >= 2 * jobs:
-        stream: Iterator[Subject | Work] = subjects.work() if isinstance(subjects, SubjectSource) else iter(subjects)
-        _evaluate_parallel(tally, stream, context, scope, jobs=jobs, total=total, progress=progress)
+    source = subjects if isinstance(subjects, SubjectSource) else None
+    if jobs > 1:
+        stream: Iterator[Subject | Work] = source.work() if source is not None else iter(subjects)
+        expected = total
+        if expected is None:  # enough to know whether processes are worth starting
+            ahead = list(itertools.islice(stream, 2 * jobs))
+            expected = len(ahead) if len(ahead) < 2 * jobs else None
+            stream = itertools.chain(ahead, stream)
+        if expected is None or expected >= 2 * jobs:
+            _evaluate_parallel(tally, stream, context, scope, jobs=jobs, total=total or 0, expected=expected,
+                               progress=progress)
+            return
+        subjects = list(stream)  # a handful: not worth starting processes
+    total = total or 0
+    if source is not None:
+        count = 0
+
+        def done(name: str) -> None:
+            nonlocal count
+            count += 1
+            if progress:
+                progress(count, total, name)
+
+        _evaluate_chunk(tally, subjects if isinstance(subjects, list) else source.work(), context, scope, done)
         return
     it = iter(subjects)
     for n, s in enumerate(it, 1):
@@ -480,8 +641,12 @@ def _subject_of(work: Work) -> Subject:
                    index=index)
 
 
+#: files per chunk a parallel worker evaluates, once the run is under way
+CHUNK = 128
+
+
 def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunContext, scope: Applicability, *,
-                       jobs: int, total: int, progress: ProgressFn | None) -> None:
+                       jobs: int, total: int, expected: int | None, progress: ProgressFn | None) -> None:
     import multiprocessing
 
     done = 0
@@ -518,13 +683,18 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
         }
         init_args = (context.profile, state, tally.max_pass_findings)
     # Chunks: big enough that the main process only merges tallies, small enough to
-    # keep both workers busy to the end and the progress bar moving.
-    size = max(1, min(256, (total - done) // (jobs * 8) or 1))
+    # keep every worker busy to the end and the progress bar moving. The first ones are
+    # small, so that the workers start at once, not when a big chunk is gathered.
+    sizes = (16, 32, 64, CHUNK)
+    if expected is not None:  # a few files: share them out evenly
+        sizes = tuple(max(1, min(n, (expected - done) // (jobs * 4))) for n in sizes)
 
     def chunks() -> Iterator[list[Work] | Subject]:
         """Chunks of files for the workers; an in-memory subject (no path to send) comes
         alone, to be evaluated here in its turn."""
         batch: list[Work] = []
+        made = 0
+        size = sizes[0]
         for s in it:
             if not isinstance(s, Subject):
                 batch.append(s)
@@ -539,9 +709,16 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
             if len(batch) >= size:
                 yield batch
                 batch = []
+                made += 1
+                size = sizes[min(made // jobs, len(sizes) - 1)]
         if batch:
             yield batch
 
+    if forked:
+        # What is loaded now lives as long as the run: out of the collector's sight, the
+        # workers do not copy its pages by walking it, nor does this process keep walking
+        # it while it merges their tallies.
+        gc.freeze()
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp, initializer=_worker_init, initargs=init_args)
     try:
         window: list[Any] = []
@@ -565,6 +742,8 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
         pool.shutdown()
     finally:
         _WORKER.clear()
+        if forked:
+            gc.unfreeze()
 
 
 def _merge_first(tally: Any, window: list[Any], done: int, total: int, progress: ProgressFn | None) -> int:

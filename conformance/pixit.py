@@ -141,6 +141,24 @@ REDACTED = "«redacted»"
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
+def _text_of(value: Any) -> str:
+    """Text in which every string of ``value`` (but a subject's keys) appears verbatim,
+    unless JSON escapes it: the JSON text, but a run record's list of subjects (maybe
+    a hundred thousand small dicts of names and digests) as its values joined, which
+    costs a fraction of dumping them."""
+    subjects = value.get("subjects") if isinstance(value, dict) else None
+    if not isinstance(subjects, list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    parts = [json.dumps({k: v for k, v in value.items() if k != "subjects"}, ensure_ascii=False, default=str)]
+    for subject in subjects:
+        for v in subject.values() if type(subject) is dict else (subject,):
+            if type(v) is str:
+                parts.append(v)
+            elif type(v) is not int:
+                parts.append(json.dumps(v, ensure_ascii=False, default=str))
+    return "\n".join(parts)
+
+
 def redact(value: Any, secrets: set[str]) -> Any:
     """``value`` (a record or any JSON value) with every secret string replaced."""
     if not secrets:
@@ -150,7 +168,7 @@ def redact(value: Any, secrets: set[str]) -> Any:
         # thousands of strings, and usually none of them carries a secret. A secret
         # without characters JSON escapes appears verbatim in the text of any string
         # that contains it, so when the text has none of them there is nothing to do.
-        dumped = json.dumps(value, ensure_ascii=False, default=str)
+        dumped = _text_of(value)
         if not any(s in dumped for s in secrets):
             return value
     ordered = sorted(secrets, key=len, reverse=True)

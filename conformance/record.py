@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import platform
 import uuid
@@ -30,6 +32,12 @@ def _now() -> str:
 
 
 def tool_info() -> dict[str, Any]:
+    return copy.deepcopy(_tool_info())
+
+
+@functools.lru_cache(maxsize=1)
+def _tool_info() -> dict[str, Any]:
+    # reading package metadata costs milliseconds: once per process
     libs = {}
     for lib in _LIBS:
         try:
@@ -129,6 +137,27 @@ class Tally:
                 self.worst[req] = "pass"
             if n <= cap:
                 self.findings.setdefault(req, []).append(implicit_pass(req, check, file, subject))
+
+    def add_passing(self, descriptions: list[dict[str, Any]], passes: Sequence[tuple[str, str]]) -> None:
+        """Subjects, in order, on which every check passed implicitly (``passes`` each):
+        what :meth:`add_subject` would make of them one by one, in one step."""
+        if not descriptions:
+            return
+        self._list(descriptions)
+        if len({req for req, _ in passes}) < len(passes):  # a requirement of two checks: interleave them
+            for d in descriptions:
+                self.add_passes(passes, d["name"], d["index"])
+            return
+        cap, n = self.max_pass_findings, len(descriptions)
+        for req, check in passes:
+            counts = self.counts.setdefault(req, {})
+            before = counts.get("pass", 0)
+            counts["pass"] = before + n
+            if req not in self.worst:
+                self.worst[req] = "pass"
+            if before < cap:
+                self.findings.setdefault(req, []).extend(
+                    implicit_pass(req, check, d["name"], d["index"]) for d in descriptions[: cap - before])
 
     def state(self) -> dict[str, Any]:
         """Plain data for another process to :meth:`merge`."""

@@ -177,3 +177,8 @@ def test_redaction_finds_secrets_anywhere_with_its_one_pass_precheck(secret: str
     assert not [t for t in texts if secret in t] and sum(REDACTED in t for t in texts) == 6
     untouched = {"subjects": [{"name": "clean"}]}
     assert redact(untouched, {secret}) == untouched
+    # only in a subject, as a value or deeper: the precheck joins subjects' values
+    # instead of dumping them, and must still see it
+    for subject in ({"index": 1, "name": f"x{secret}y"}, {"index": 1, "error": {"en": secret, "zh": "z"}}):
+        texts = strings(redact({"subjects": [{"index": 0, "name": "a"}, subject], "n": 2}, {secret}))
+        assert not [t for t in texts if secret in t] and sum(REDACTED in t for t in texts) == 1

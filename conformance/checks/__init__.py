@@ -21,9 +21,11 @@ from ..verdicts import Verdict
 
 if TYPE_CHECKING:
     from ..findings import Finding
-    from .call import CheckCall
+    from ..profile import Binding
+    from .call import CheckCall, FastTest, RunContext
 
 CheckFunc = Callable[["CheckCall"], "Iterable[Finding] | None"]
+FastFactory = Callable[["Binding", "RunContext"], "Callable[[Any], bool] | FastTest | None"]
 
 ENTRY_POINT_GROUP = "conformance.checks"
 
@@ -39,6 +41,14 @@ class CheckSpec:
     parse_error_verdict: Verdict = Verdict.INCONCLUSIVE
     #: a check that completes without a finding for a bound requirement passes it
     implicit_pass: bool = True
+    #: the check's fast form for the engine's schema lane, or None: ``fast(binding,
+    #: context)`` returns a predicate over the parsed document (an lxml ElementTree of a
+    #: document without a DOCTYPE for XML, the JSON value with fractions as Decimal)
+    #: that is true only where the check would report nothing (every bound requirement
+    #: passes implicitly), maybe as a ``FastTest`` saying what else it takes; or None
+    #: when this binding has no fast form. The lane skips making a Subject and findings
+    #: for payloads that pass; whatever it does not accept goes through ``func``.
+    fast: FastFactory | None = None
 
     def validate_params(self, params: dict[str, Any]) -> tuple[list[Any], str] | None:
         errors = sorted(Draft202012Validator(self.params_schema).iter_errors(params), key=lambda e: e.path)
@@ -70,8 +80,9 @@ def register_check(
     parse_error_verdict: Verdict | str = Verdict.INCONCLUSIVE,
     implicit_pass: bool = True,
     replace: bool = False,
+    fast: FastFactory | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
-    """Register ``func`` as check ``name`` (decorator)."""
+    """Register ``func`` as check ``name`` (decorator); ``fast``: see :attr:`CheckSpec.fast`."""
 
     def deco(func: CheckFunc) -> CheckFunc:
         spec = CheckSpec(
@@ -82,6 +93,7 @@ def register_check(
             description=as_text(description or (func.__doc__ or name).strip().splitlines()[0]),
             parse_error_verdict=Verdict(parse_error_verdict),
             implicit_pass=implicit_pass,
+            fast=fast,
         )
         with _LOCK:
             existing = _REGISTRY.get(name)

@@ -37,6 +37,32 @@ def process_cached(key: Any, factory: Callable[[], T]) -> T:
         return _PROCESS_CACHE.setdefault(key, value)
 
 
+@dataclass(frozen=True)
+class FastTest:
+    """A check's fast form (see ``CheckSpec.fast``) with what it can take."""
+
+    test: Callable[[Any], bool]
+    #: the test decides the same when a JSON fraction with no exponent and at most 15
+    #: significant digits comes as a float instead of a Decimal (such a float keeps
+    #: the number's order against every other such number, and its equality)
+    floats: bool = False
+
+
+def _parsed(_document: Any) -> bool:
+    return True
+
+
+#: the fast form of a check that asks only that the payload parse: what reaches a fast
+#: test has parsed
+parsed_is_enough = FastTest(_parsed, floats=True)
+
+
+def resolve_in(profile: "Profile", relative: str) -> Path:
+    """A profile's file (a schema), resolved once per process: path lookups would
+    otherwise cost more than validation."""
+    return process_cached(("resolve", str(profile.directory), relative), lambda: profile.resolve(relative))
+
+
 @dataclass
 class RunContext:
     """Everything about the run that is the same for every subject."""
@@ -97,9 +123,7 @@ class CheckCall:
         return random.Random(f"{self.context.seed}:{self.binding.id}:{self.subject.index}")
 
     def resolve(self, relative: str) -> Path:
-        # Resolved once per process: path lookups would otherwise cost more than validation.
-        return process_cached(("resolve", str(self.profile.directory), relative),
-                              lambda: self.profile.resolve(relative))
+        return resolve_in(self.profile, relative)
 
     def cached(self, key: Any, factory: Callable[[], T]) -> T:
         return process_cached(key, factory)

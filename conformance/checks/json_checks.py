@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlparse
 
 from jsonschema import validators
@@ -18,10 +18,13 @@ from ..i18n import text
 from ..subject import SubjectError
 from ..verdicts import Verdict
 from . import register_check
-from .call import CheckCall
+from .call import CheckCall, FastTest, RunContext, parsed_is_enough, process_cached, resolve_in
 from .display import cap_message
 from .jsonpos import line_col, pointer_offset, to_pointer
 from .routing import ROUTES_SCHEMA, route
+
+if TYPE_CHECKING:
+    from ..profile import Binding
 
 DRAFTS = {
     "2020-12": "https://json-schema.org/draft/2020-12/schema",
@@ -33,8 +36,14 @@ DRAFTS = {
 }
 
 
+def _fast_wellformed(binding: Binding, _context: RunContext) -> FastTest | None:
+    # what the schema lane parsed is well-formed; duplicate keys need the careful parse
+    return None if binding.params.get("forbid_duplicate_keys") else parsed_is_enough
+
+
 @register_check(
     "json-wellformed",
+    fast=_fast_wellformed,
     media_types=("json",),
     parse_error_verdict=Verdict.FAIL,
     description=text("JSON 格式良好", "JSON is well-formed"),
@@ -136,8 +145,28 @@ def compile_fast_validator(path: Path, draft: str | None) -> Any:
         return None
 
 
+def _fast_jsonschema(binding: Binding, context: RunContext) -> FastTest | None:
+    """The schema lane's form of the check: the fast validator's "valid" (the reference
+    validator's where there is no fast one), which the check also trusts. jsonschema-rs
+    decides alike on a plain fraction as float or Decimal (a property test says so);
+    python-jsonschema does not (1.0 is an integer, Decimal("1.0") is not)."""
+    p = binding.params
+    path = resolve_in(context.profile, p["schema"])
+    try:
+        validator = process_cached(("jsonschema", str(path), p.get("draft")),
+                                   lambda: compile_json_schema(path, p.get("draft")))
+    except Exception:  # the check itself reports it
+        return None
+    fast = process_cached(("jsonschema-rs", str(path), p.get("draft")),
+                          lambda: compile_fast_validator(path, p.get("draft")))
+    if fast is not None:
+        return FastTest(fast.is_valid, floats=True)
+    return FastTest(validator.is_valid)
+
+
 @register_check(
     "jsonschema",
+    fast=_fast_jsonschema,
     media_types=("json",),
     description=text("JSON Schema 校验", "JSON Schema validation"),
     params={
