@@ -444,7 +444,8 @@ class _Lane:
         if media_type != self.media_type or (
                 encoding and media_type == "json" and encoding.lower() not in ("utf-8", "utf8")):
             return None  # (XML documents say their own encoding)
-        data = read_whole(path, max_bytes)
+        # (a large file goes the careful way: a batch file is streamed, never read whole)
+        data = read_whole(path, min(max_bytes, WHOLE_PARSE_LIMIT))
         if data is None or b"\x00" in data[:4096]:
             return None
         try:

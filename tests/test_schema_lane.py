@@ -119,7 +119,8 @@ def test_lane_records_equal_the_checks_records_on_test_profiles(
             assert taken >= 3
 
 
-def test_lane_does_not_take_what_a_check_would_report(xml_profile: Profile, tmp_path: Path) -> None:
+def test_lane_does_not_take_what_a_check_would_report(xml_profile: Profile, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     lane = lane_of(schema_only(xml_profile, ("xsd11",)))
     valid = next(iter(sorted((FIXTURES / "test-xml/valid").glob("*.xml"))))
     data = valid.read_bytes()
@@ -138,6 +139,9 @@ def test_lane_does_not_take_what_a_check_would_report(xml_profile: Profile, tmp_
     assert lane.accept(work(b"")) is None
     assert lane.accept((0, "gone.xml", str(tmp_path / "gone.xml"), "xml", None, 1 << 20)) is None
     assert lane.accept((0, "f.xml", str(tmp_path / "f.xml"), "json", None, 1 << 20)) is None
+    # a large file is never read whole by the lane (a batch file is streamed by the checks)
+    monkeypatch.setattr(engine, "WHOLE_PARSE_LIMIT", len(data) - 1)
+    assert lane.accept(work(data)) is None
 
 
 # Tally.add_passing must make exactly what add_subject makes one subject at a time,
