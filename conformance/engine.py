@@ -563,7 +563,7 @@ def _worker_init(profile: Profile | None, ctx_state: dict[str, Any] | None, max_
     _WORKER["scope"] = scope
 
 
-def _worker_chunk(args: list[Work]) -> dict[str, Any]:
+def _worker_chunk(args: list[Work], passes_complete: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Evaluate a chunk of files and return its tally: subject descriptions, counts per
     requirement and verdict, and the findings a record keeps. The main process merges
     tallies, so its work per chunk does not grow with the number of findings."""
@@ -573,6 +573,7 @@ def _worker_chunk(args: list[Work]) -> dict[str, Any]:
     # every subject of the chunk is listed: which ones the record lists is for the
     # main process to decide, as it merges the chunks in order
     tally = Tally(context.profile, max_pass_findings=_WORKER["max_pass"], max_listed_subjects=len(args))
+    tally.passes_kept_elsewhere = passes_complete
     _evaluate_chunk(tally, args, context, scope)
     return tally.state()
 
@@ -730,7 +731,7 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
                     done = _merge_first(tally, window, done, total, progress)
                 local(work)
                 continue
-            window.append(pool.submit(_worker_chunk, work))
+            window.append(pool.submit(_worker_chunk, work, tally.passes_complete()))
             if len(window) >= jobs * 4:
                 done = _merge_first(tally, window, done, total, progress)
         while window:
