@@ -4,10 +4,10 @@ a Subject or findings. The record must be exactly the one the checks themselves 
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
 import random
 import shutil
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 

@@ -44,12 +44,16 @@ def compile_xmlschema(path: Path, version: str) -> Any:
         raise SchemaLoadError(str(exc)) from exc
 
 
+def _engine(params: dict[str, Any]) -> str:
+    """The validator a binding asks for: lxml for XSD 1.0 unless told otherwise."""
+    return str(params.get("engine", "lxml" if params.get("version", "1.0") == "1.0" else "xmlschema"))
+
+
 def _fast_xsd(binding: Binding, context: RunContext) -> Callable[[Any], bool] | None:
     """The schema lane's form of the check: lxml's verdict alone. (The lane gives it
     documents without a DOCTYPE, so without the entity references the check refuses.)"""
     p = binding.params
-    version = p.get("version", "1.0")
-    if p.get("engine", "lxml" if version == "1.0" else "xmlschema") != "lxml":
+    if _engine(p) != "lxml":
         return None
     path = resolve_in(context.profile, p["schema"])
     try:
@@ -81,7 +85,7 @@ def _fast_xsd(binding: Binding, context: RunContext) -> Callable[[Any], bool] | 
 def xsd_check(call: CheckCall) -> Iterator[Finding]:
     p = call.params
     version = p.get("version", "1.0")
-    engine = p.get("engine", "lxml" if version == "1.0" else "xmlschema")
+    engine = _engine(p)
     path = call.resolve(p["schema"])
     tree = call.subject.xml()
     # The safe parser leaves entity references unexpanded: the content they stand for is
