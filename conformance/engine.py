@@ -14,7 +14,6 @@ import re
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,6 +29,7 @@ from .errors import UsageError
 from .findings import Finding, Location, passed_text
 from .i18n import Text, text
 from .ics import Ics, applicability, default_ics
+from .pool import WorkerPool
 from .profile import Binding, Profile
 from .subject import (
     DEFAULT_MAX_BYTES,
@@ -563,7 +563,7 @@ def _worker_init(profile: Profile | None, ctx_state: dict[str, Any] | None, max_
     _WORKER["scope"] = scope
 
 
-def _worker_chunk(args: list[Work], passes_complete: frozenset[str] = frozenset()) -> dict[str, Any]:
+def _worker_chunk(args: list[Work], kept_complete: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
     """Evaluate a chunk of files and return its tally: subject descriptions, counts per
     requirement and verdict, and the findings a record keeps. The main process merges
     tallies, so its work per chunk does not grow with the number of findings."""
@@ -573,7 +573,7 @@ def _worker_chunk(args: list[Work], passes_complete: frozenset[str] = frozenset(
     # every subject of the chunk is listed: which ones the record lists is for the
     # main process to decide, as it merges the chunks in order
     tally = Tally(context.profile, max_pass_findings=_WORKER["max_pass"], max_listed_subjects=len(args))
-    tally.passes_kept_elsewhere = passes_complete
+    tally.kept_elsewhere = kept_complete
     _evaluate_chunk(tally, args, context, scope)
     return tally.state()
 
@@ -721,35 +721,49 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
         # workers do not copy its pages by walking it, nor does this process keep walking
         # it while it merges their tallies.
         gc.freeze()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp, initializer=_worker_init, initargs=init_args)
+    pool = WorkerPool(jobs, mp, _worker_init, init_args, _worker_chunk)
     try:
-        window: list[Any] = []
-        # A bounded window of chunks in flight: the input is streamed, not queued whole.
-        for work in chunks():
-            if isinstance(work, Subject):
-                while window:  # the tally takes subjects in order
-                    done = _merge_first(tally, window, done, total, progress)
-                local(work)
+        # Each worker holds one chunk at a time; the next is handed over as soon as it
+        # is free, before its result is read. Results are merged in the files' order.
+        feed = chunks()
+        ready: list[Work] | Subject | None = next(feed, None)
+        results: dict[int, dict[str, Any]] = {}
+        sent = merged = 0
+
+        def hand(worker: int) -> None:
+            nonlocal ready, sent
+            if isinstance(ready, list):
+                pool.give(worker, (ready, tally.kept_complete()), (sent, ready[0][1]))
+                sent += 1
+                ready = next(feed, None)
+
+        while ready is not None or pool.busy():
+            worker = pool.idle()
+            if isinstance(ready, list) and worker is not None:
+                hand(worker)
                 continue
-            window.append(pool.submit(_worker_chunk, work, tally.passes_complete()))
-            if len(window) >= jobs * 4:
-                done = _merge_first(tally, window, done, total, progress)
-        while window:
-            done = _merge_first(tally, window, done, total, progress)
+            if isinstance(ready, Subject) and not pool.busy():
+                local(ready)  # in its turn: every chunk before it is merged
+                ready = next(feed, None)
+                continue
+            for (seq, _first), state in pool.collect(hand):
+                results[seq] = state
+            while merged in results:
+                done = _merge(tally, results.pop(merged), done, total, progress)
+                merged += 1
     except BaseException:
-        # Interrupted (or the consumer stopped): drop queued work instead of finishing it.
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Interrupted, a worker lost, or the consumer stopped: no more work is done.
+        pool.close(kill=True)
         raise
     else:
-        pool.shutdown()
+        pool.close()
     finally:
         _WORKER.clear()
         if forked:
             gc.unfreeze()
 
 
-def _merge_first(tally: Any, window: list[Any], done: int, total: int, progress: ProgressFn | None) -> int:
-    state = window.pop(0).result()
+def _merge(tally: Any, state: dict[str, Any], done: int, total: int, progress: ProgressFn | None) -> int:
     tally.merge(state)
     done += len(state["subjects"]) if "subjects" in state else 0
     if progress and state.get("last"):

@@ -70,10 +70,10 @@ class Tally:
     #: memory and the record stay the size of the problems on a run over millions of files
     max_listed_subjects = 100_000
 
-    #: requirements whose pass findings the tally this one is merged into has all it
-    #: keeps already: here they are only counted (a worker's chunk then carries no
-    #: pass findings that would be thrown away)
-    passes_kept_elsewhere: frozenset[str] = frozenset()
+    #: (requirement, verdict) pairs, verdict "pass" or "not_applicable", of which the
+    #: tally this one is merged into keeps all the findings it will keep: here they are
+    #: only counted (a worker's chunk then carries no findings that would be thrown away)
+    kept_elsewhere: frozenset[tuple[str, str]] = frozenset()
 
     def __init__(self, profile: Profile, *, max_pass_findings: int | None = None,
                  max_listed_subjects: int | None = None):
@@ -128,8 +128,7 @@ class Tally:
             current = self.worst.get(req)
             if current is None or severity(v) > severity(current):
                 self.worst[req] = v
-            if v in ("pass", "not_applicable") and (n > self.max_pass_findings or (
-                    v == "pass" and req in self.passes_kept_elsewhere)):
+            if v in ("pass", "not_applicable") and (n > self.max_pass_findings or (req, v) in self.kept_elsewhere):
                 self.findings.setdefault(req, [])
                 continue
             self.findings.setdefault(req, []).append(f if as_dict else f.to_dict())  # type: ignore[arg-type, union-attr]
@@ -141,7 +140,7 @@ class Tally:
             n = counts["pass"] = counts.get("pass", 0) + 1
             if req not in self.worst:
                 self.worst[req] = "pass"
-            if n <= cap and req not in self.passes_kept_elsewhere:
+            if n <= cap and (req, "pass") not in self.kept_elsewhere:
                 self.findings.setdefault(req, []).append(implicit_pass(req, check, file, subject))
 
     def add_passing(self, descriptions: list[dict[str, Any]], passes: Sequence[tuple[str, str]]) -> None:
@@ -161,14 +160,15 @@ class Tally:
             counts["pass"] = before + n
             if req not in self.worst:
                 self.worst[req] = "pass"
-            if before < cap and req not in self.passes_kept_elsewhere:
+            if before < cap and (req, "pass") not in self.kept_elsewhere:
                 self.findings.setdefault(req, []).extend(
                     implicit_pass(req, check, d["name"], d["index"]) for d in descriptions[: cap - before])
 
-    def passes_complete(self) -> frozenset[str]:
-        """The requirements that keep no more pass findings (see ``passes_kept_elsewhere``)."""
+    def kept_complete(self) -> frozenset[tuple[str, str]]:
+        """The (requirement, verdict) pairs that keep no more findings (see ``kept_elsewhere``)."""
         cap = self.max_pass_findings
-        return frozenset(req for req, counts in self.counts.items() if counts.get("pass", 0) >= cap)
+        return frozenset((req, v) for req, counts in self.counts.items() for v in ("pass", "not_applicable")
+                         if counts.get(v, 0) >= cap)
 
     def state(self) -> dict[str, Any]:
         """Plain data for another process to :meth:`merge`."""

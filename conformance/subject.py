@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -135,12 +135,33 @@ def describe_bytes(index: int, name: str, media_type: str, path: str | None, dat
     return out
 
 
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def open_payload(path: str | Path) -> BinaryIO:
+    """A payload file opened for reading. A FIFO found in a folder, which nothing
+    writes to, would block ``open()`` for ever: opening without waiting, then reading
+    as usual, gives such a FIFO's end at once (it is then an empty file), while a pipe
+    that a writer holds open (``<(command)``) is read as it always was."""
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    try:
+        if _NONBLOCK:
+            import fcntl
+
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+
 def read_whole(path: str, max_bytes: int) -> bytes | None:
     """The bytes of a regular file of 1 to ``max_bytes`` bytes in one read, or None
     when anything is unusual (empty, too large, changing, unreadable): the caller then
     goes the careful way (:meth:`Subject.data`), which explains what is wrong."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)  # (a FIFO: see open_payload)
     except OSError:
         return None
     try:
@@ -213,7 +234,7 @@ class Subject:
         assert self.path is not None
         loc = Location(file=self.name)
         try:
-            with open(self.path, "rb") as fh:
+            with open_payload(self.path) as fh:
                 # Read what the file says it holds (plus one byte, to notice growth):
                 # asking for max_bytes + 1 up front would allocate, then shrink, a
                 # buffer of the whole limit per file, which costs more than parsing a
@@ -259,7 +280,7 @@ class Subject:
         if self._data is not None or self.path is None:
             return self.data()[:size]
         try:
-            with self.path.open("rb") as fh:
+            with open_payload(self.path) as fh:
                 return fh.read(size)
         except OSError as exc:
             raise SubjectError(
@@ -275,7 +296,7 @@ class Subject:
                 yield data[i : i + size]
             return
         try:
-            with self.path.open("rb") as fh:
+            with open_payload(self.path) as fh:
                 yield from iter(lambda: fh.read(size), b"")
         except OSError as exc:
             raise SubjectError(
@@ -298,7 +319,7 @@ class Subject:
             h = hashlib.sha256()
             size = 0
             try:
-                with self.path.open("rb") as fh:
+                with open_payload(self.path) as fh:
                     for chunk in iter(lambda: fh.read(1 << 20), b""):
                         h.update(chunk)
                         size += len(chunk)

@@ -67,6 +67,33 @@ def test_source_refuses_a_missing_path(xml_profile: Profile, tmp_path: Path) -> 
     assert "nope" in str(info.value.message["en"]) and info.value.message["zh"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("jobs, lane", [(1, "1"), (1, "0"), (2, "1")])
+def test_a_fifo_in_a_folder_is_reported_not_waited_for(tmp_path: Path, jobs: int, lane: str) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(6):
+        shutil.copyfile(next(XML_VALID.glob("*.xml")), data / f"{i}.xml")
+    os.mkfifo(data / "3-fifo.xml")  # nothing ever writes to it: open() alone would wait for ever
+    out = tmp_path / "run.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance.cli", "validate", str(PROFILES / "test-xml"), str(data), "-o", str(out),
+         "-j", str(jobs), "--lang", "en"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "CONFORMANCE_FAST_LANE": lane})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert validate_record(record) == [] and record["complete"] is True
+    verdicts = {Path(s["name"]).name: s["verdict"] for s in record["subjects"]}
+    assert len(verdicts) == 7 and verdicts.pop("3-fifo.xml") != "pass"
+    assert set(verdicts.values()) == {"pass"}
+    messages = [f["message"]["en"] for r in record["requirements"] for f in r["findings"]
+                if f.get("location", {}).get("file", "").endswith("3-fifo.xml")]
+    assert any("empty" in m for m in messages), messages
+
+
 def _payloads(tmp_path: Path, n: int) -> Path:
     folder = tmp_path / "payloads"
     folder.mkdir()
