@@ -98,6 +98,26 @@ checks:
 """
 
 
+def plugin_check_profile(folder: Path, check: str, plugin: str, files: dict[str, str]) -> Path:
+    """A profile folder whose one MUST requirement (X-1) is checked by ``check``, which
+    the Python source ``plugin`` registers; and a folder ``data`` beside it with
+    ``files`` (name: content) to validate."""
+    folder.mkdir()
+    (folder / "plugin.py").write_text(textwrap.dedent(plugin), encoding="utf-8")
+    (folder / "profile.yaml").write_text(
+        f"format: 1\nid: {folder.name}\nversion: '1'\ntitle: {folder.name}\nstandards: [{{code: X, title: x}}]\n"
+        "roles: [{id: r, title: r}]\nplugins: [plugin.py]\n"
+        "requirements: [{id: X-1, clause: '1', level: MUST, text: t}]\n"
+        f"checks: [{{id: x, check: {check}, requirements: [X-1]}}]\n",
+        encoding="utf-8",
+    )
+    data = folder.parent / "data"
+    data.mkdir()
+    for name, content in files.items():
+        (data / name).write_text(content, encoding="utf-8")
+    return folder
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Keep hypothesis's caches under pytest's per-run (per-xdist-worker) temporary folder

@@ -15,6 +15,8 @@ import pytest
 
 from conformance.record import validate_record
 
+from conftest import plugin_check_profile
+
 PLUGIN = textwrap.dedent(
     """
     import os, time
@@ -41,20 +43,9 @@ def _ignore_sigint() -> None:
 def test_interrupted_run_writes_incomplete_record(
     tmp_path: Path, sig: signal.Signals, jobs: int, inherited: str | None
 ) -> None:
-    prof = tmp_path / "slow"
-    prof.mkdir()
-    (prof / "slow.py").write_text(PLUGIN, encoding="utf-8")
-    (prof / "profile.yaml").write_text(
-        "format: 1\nid: slow\nversion: '1'\ntitle: slow\nstandards: [{code: S, title: s}]\n"
-        "roles: [{id: r, title: r}]\nplugins: [slow.py]\n"
-        "requirements: [{id: S-1, clause: '1', level: MUST, text: t}]\n"
-        "checks: [{id: s, check: slow-test-check, requirements: [S-1]}]\n",
-        encoding="utf-8",
-    )
+    prof = plugin_check_profile(tmp_path / "slow", "slow-test-check", PLUGIN,
+                                {f"{i:03d}.xml": "<a/>" for i in range(200)})
     data = tmp_path / "data"
-    data.mkdir()
-    for i in range(200):
-        (data / f"{i:03d}.xml").write_text("<a/>", encoding="utf-8")
     record = tmp_path / "run.json"
     marker = tmp_path / "started"
     proc = subprocess.Popen(

@@ -18,6 +18,8 @@ from conformance.pool import RemoteTraceback, WorkerLost, WorkerPool
 from conformance.record import validate_record
 from conformance.runner import validate
 
+from conftest import plugin_check_profile
+
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 
 _STATE: dict[str, int] = {}
@@ -166,21 +168,8 @@ KILLER = textwrap.dedent(
 
 
 def _killer_profile(tmp_path: Path) -> Path:
-    prof = tmp_path / "killer"
-    prof.mkdir()
-    (prof / "killer.py").write_text(KILLER, encoding="utf-8")
-    (prof / "profile.yaml").write_text(
-        "format: 1\nid: killer\nversion: '1'\ntitle: killer\nstandards: [{code: K, title: k}]\n"
-        "roles: [{id: r, title: r}]\nplugins: [killer.py]\n"
-        "requirements: [{id: K-1, clause: '1', level: MUST, text: t}]\n"
-        "checks: [{id: k, check: killer-test-check, requirements: [K-1]}]\n",
-        encoding="utf-8",
-    )
-    data = tmp_path / "data"
-    data.mkdir()
-    for i in range(120):
-        (data / f"{i:03d}{'-boom' if i == 100 else ''}.xml").write_text("<a/>", encoding="utf-8")
-    return prof
+    return plugin_check_profile(tmp_path / "killer", "killer-test-check", KILLER,
+                                {f"{i:03d}{'-boom' if i == 100 else ''}.xml": "<a/>" for i in range(120)})
 
 
 def test_a_lost_worker_ends_the_run_with_an_incomplete_record(tmp_path: Path) -> None:
