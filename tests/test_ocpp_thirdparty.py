@@ -260,9 +260,10 @@ def run_lib_charge_point(dev: set[str]) -> dict[str, Any]:
     lk.DRIVERS[key] = lambda url: lt.submit(main(url))
     try:
         # A third-party charge point reconnects after Reset on its own schedule: on a
-        # loaded CI machine its new BootNotification needs more than the 1.5 s of FAST.
+        # loaded CI machine its new BootNotification needed more than 1.5 s + 3 s once.
+        # (A passing case returns as soon as it arrives; only a deviation waits it out.)
         return run("charge-point", reference=False, pixit={"ocpp16_driver": key, "base_url": "ws://127.0.0.1/",
-                                                           "charge_point_id": "CP001", "tolerance_s": 3})
+                                                           "charge_point_id": "CP001", "tolerance_s": 8})
     finally:
         lk.DRIVERS.pop(key, None)
         lt.stop()
