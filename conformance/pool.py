@@ -183,7 +183,7 @@ class WorkerPool:
             elif proc.is_alive():
                 proc.terminate()
         for conn, proc in zip(self._conns, self._procs):
-            proc.join(timeout=None if not kill else 5)
+            proc.join(timeout=5 if kill else 60)  # (a worker stuck on its way out is not waited for)
             if proc.is_alive():
                 proc.kill()
                 proc.join()
