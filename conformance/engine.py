@@ -29,7 +29,7 @@ from .errors import UsageError
 from .findings import Finding, Location, passed_text
 from .i18n import Text, text
 from .ics import Ics, applicability, default_ics
-from .pool import WorkerPool
+from .pool import WorkerLost, WorkerPool
 from .profile import Binding, Profile
 from .subject import (
     DEFAULT_MAX_BYTES,
@@ -751,9 +751,13 @@ def _evaluate_parallel(tally: Any, it: Iterator[Subject | Work], context: RunCon
             while merged in results:
                 done = _merge(tally, results.pop(merged), done, total, progress)
                 merged += 1
-    except BaseException:
+    except BaseException as exc:
         # Interrupted, a worker lost, or the consumer stopped: no more work is done.
         pool.close(kill=True)
+        if isinstance(exc, WorkerLost):  # say which files it held (a chunk's tag: its number, first file)
+            first = exc.tag[1]
+            exc.message = text(f"{exc.message['zh']}，正在校验 {first} 起的一组文件",
+                               f"{exc.message['en']} while validating the files from {first}")
         raise
     else:
         pool.close()

@@ -100,7 +100,7 @@ class WorkerPool:
         forked = mp.get_start_method() == "fork"
         self._conns: list[Connection] = []
         self._procs: list[Any] = []
-        self._tasks: list[Any] = []  # the task each worker holds, or None
+        self._tasks: list[Any] = []  # per worker: (tag,) of the task it holds, or None when idle
         self._closed = False
         try:
             for _ in range(jobs):

@@ -10,7 +10,7 @@ from typing import Any
 
 from .engine import Applicability, ProgressFn, SubjectSource, evaluate_into, make_context
 from .ics import Ics, default_ics
-from .i18n import both, text
+from .i18n import both
 from .pixit import redact, secret_values
 from .pool import WorkerLost
 from .profile import Profile
@@ -66,9 +66,7 @@ def validate(
     except KeyboardInterrupt:
         builder.interrupted("interrupted by the user (SIGINT)")
     except WorkerLost as exc:  # what was merged before it is kept
-        name = exc.tag[1]  # the chunk's first file
-        builder.interrupted(both(text(f"{exc.message['zh']}，正在校验 {name} 起的一组文件",
-                                      f"{exc.message['en']} while validating the files from {name}")))
+        builder.interrupted(both(exc.message))
     record = builder.build()
     secrets = secret_values(dict(pixit or {}), profile)
     if secrets:

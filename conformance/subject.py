@@ -136,6 +136,8 @@ def describe_bytes(index: int, name: str, media_type: str, path: str | None, dat
 
 
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+if _NONBLOCK:
+    import fcntl
 
 
 def open_payload(path: str | Path) -> BinaryIO:
@@ -146,14 +148,11 @@ def open_payload(path: str | Path) -> BinaryIO:
     fd = os.open(path, os.O_RDONLY | _NONBLOCK)
     try:
         if _NONBLOCK:
-            import fcntl
-
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~_NONBLOCK)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
-
 
 
 def read_whole(path: str, max_bytes: int) -> bytes | None:
